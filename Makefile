@@ -1,0 +1,60 @@
+# crimecast: the README's two commands are `make demo` and `make test`. Both set everything up.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+EXTRAS := runtime,training,infra,dev
+SYSDEPS := chromium chromium-driver xvfb xdotool
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+.PHONY: help venv sysdeps demo demo-once test test-fast lint models synth layers bench clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+venv: $(STAMP)  ## create/refresh the virtual environment (re-runs only when pyproject.toml changes)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade 'pip>=24'
+	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+sysdeps:  ## system packages for browser and desktop tests (Debian; skipped when present or not root)
+	@missing=""; for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then echo "sysdeps: all present"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "sysdeps: installing$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) >/tmp/crimecast-apt.log 2>&1 \
+	    || { echo "sysdeps: apt-get failed (browser/GUI tests will skip); see /tmp/crimecast-apt.log"; }; \
+	else echo "sysdeps: missing$$missing and not root: browser/GUI tests will skip"; fi
+
+demo: venv  ## the main job: local S3 + API + classifier + forecast job + report; serves until Ctrl-C
+	$(BIN)/crimecast demo
+
+demo-once: venv  ## the main job once, leaving the report and forecasts in ./demo-out
+	$(BIN)/crimecast demo --once --out demo-out
+
+test: venv sysdeps  ## the whole test suite (unit, integration, infra)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-fast: venv  ## unit tests only, skipping slow ones
+	$(BIN)/python -m pytest -q -m "not slow" tests/unit
+
+lint: venv  ## ruff
+	$(BIN)/ruff check functions training infra scripts tests
+
+models: venv  ## quick-profile models on synthetic data into ./models
+	$(BIN)/crimecast synth --out build/synth --seed 7
+	$(BIN)/crimecast train-forecaster --counts build/synth/crime_rate_dataset.csv --events build/synth/event_holiday_data.csv \
+	  --weather build/synth/weather.csv --districts build/synth/districts.csv --out models/forecaster --quick
+	$(BIN)/crimecast train-classifier --images build/synth/images --out models/classifier --quick
+
+synth: venv  ## cdk synth with cdk-nag (infra/cdk.out)
+	cd infra && npm ci --no-audit --no-fund && PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet
+
+clean:  ## remove build outputs (keeps the venv)
+	rm -rf build .cache demo-out infra/cdk.out layers/build
