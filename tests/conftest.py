@@ -94,7 +94,8 @@ def forecaster_model_dir(synth_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def classifier_model_dir(synth_dir: Path) -> Path:
     """A quick-profile image classifier trained on the synthetic images (real TFLite, loaded by LiteRT)."""
-    key = _hash_sources("functions/crimecast/vision", "training/crimecast_training", "functions/crimecast/synth_images.py")
+    key = _hash_sources("functions/crimecast/vision", "training/crimecast_training",
+                        "functions/crimecast/synth_images.py")
 
     def build(tmp: Path) -> None:
         _check(run_cli("train-classifier", "--images", str(synth_dir / "images"), "--out", str(tmp / "classifier"),
