@@ -12,6 +12,7 @@ from crimecast.contract import ContractError
 # Each module exposes `register(subparsers)`; its commands import heavy modules lazily.
 COMMAND_MODULES = [
     "crimecast.cli_data",
+    "crimecast.allocation_cli",
 ]
 
 
