@@ -64,18 +64,26 @@ def _parse_dates(raw: pd.Series, date_format: str | None, timezone: str | None) 
     s = raw.astype("string").str.strip()
     # Incidents repeat timestamps a lot; parse each distinct string once.
     uniq = pd.Series(s.dropna().unique())
-    if date_format:
-        parsed = pd.to_datetime(uniq, format=date_format, errors="coerce", utc=False)
-    else:
-        parsed = pd.to_datetime(uniq, format="ISO8601", errors="coerce")
-        if parsed.isna().any():
-            # Mixed layouts (with/without time, slashes): a slower per-element parse for the rest only.
-            rest = parsed.isna()
-            parsed = parsed.astype(object)
-            parsed[rest] = [_parse_one(x) for x in uniq[rest]]
-    local = [_to_local_day(x, timezone) for x in parsed]
-    lookup = dict(zip(uniq, local, strict=True))
+    try:
+        parsed = pd.to_datetime(uniq, format=date_format or "ISO8601", errors="coerce")
+        local = _local_days(pd.DatetimeIndex(parsed), timezone)
+        if not date_format and local.isna().any():
+            # Layouts ISO 8601 does not cover (slashes, month names): per-element parse for the rest only.
+            rest = np.flatnonzero(local.isna())
+            fixed = [_to_local_day(_parse_one(x), timezone) for x in uniq.iloc[rest]]
+            local = local.to_series(index=range(len(local)))
+            local.iloc[rest] = pd.to_datetime(fixed)
+    except (ValueError, TypeError):
+        # Mixed UTC offsets / naive and aware values in one column: element by element.
+        local = pd.to_datetime([_to_local_day(_parse_one(x), timezone) for x in uniq])
+    lookup = pd.Series(np.asarray(local, dtype="datetime64[ns]"), index=uniq.to_numpy())
     return pd.to_datetime(s.map(lookup), errors="coerce")
+
+
+def _local_days(idx: pd.DatetimeIndex, timezone: str | None) -> pd.DatetimeIndex:
+    if idx.tz is not None:
+        idx = idx.tz_convert(timezone or "UTC").tz_localize(None)
+    return idx.normalize()
 
 
 def _parse_one(x: str) -> pd.Timestamp | None:
