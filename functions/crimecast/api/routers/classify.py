@@ -1,0 +1,120 @@
+"""POST /v1/classify: an image or a short video in the request body → the classifier's result."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from crimecast.api.context import ApiContext, Ctx
+from crimecast.api.problems import Problem
+
+router = APIRouter(prefix="/v1", tags=["classify"])
+
+RAW_TYPES = ("image/", "video/", "application/octet-stream")
+ACCEPTED = "image/*, video/*, application/octet-stream (raw bytes) or multipart/form-data (field 'file')"
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]")
+
+
+def too_large(limit: int, got: int | None = None) -> Problem:
+    size = f"{got} bytes" if got is not None else "more bytes"
+    return Problem(413, f"request body is {size}; /v1/classify accepts at most {limit} bytes inline "
+                        "(the Lambda request limit). For larger files call POST /v1/uploads for a presigned S3 "
+                        "PUT URL, upload there, then GET /v1/classifications/{id}.",
+                   slug="payload-too-large", limit_bytes=limit, upload_route="/v1/uploads")
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) as soon as it exceeds `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            n = int(declared)
+        except ValueError:
+            raise Problem(400, f"invalid Content-Length header {declared!r}") from None
+        if n > limit:
+            raise too_large(limit, n)
+    chunks, total = [], 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _once(body: bytes) -> AsyncGenerator[bytes, None]:
+    yield body
+
+
+async def _from_multipart(request: Request, body: bytes) -> tuple[bytes, str | None, str | None]:
+    from starlette.datastructures import UploadFile
+    from starlette.formparsers import MultiPartException, MultiPartParser
+
+    try:
+        form = await MultiPartParser(request.headers, _once(body), max_files=1, max_fields=10).parse()
+    except MultiPartException as exc:
+        raise Problem(400, f"malformed multipart body: {exc.message}") from None
+    files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+    if not files:
+        raise Problem(400, "multipart body has no file part; send the image or video as field 'file'")
+    f = files[0]
+    data = await f.read()
+    await form.close()
+    return data, f.filename, f.content_type
+
+
+def _filename(request: Request, query_name: str | None) -> str | None:
+    if query_name:
+        return _SAFE_NAME.sub("_", query_name.rsplit("/", 1)[-1])[:200]
+    cd = request.headers.get("content-disposition", "")
+    m = re.search(r'filename="?([^";]+)"?', cd)
+    return _SAFE_NAME.sub("_", m.group(1).rsplit("/", 1)[-1])[:200] if m else None
+
+
+def _classify(ctx: ApiContext, data: bytes, filename: str | None, content_type: str | None) -> dict[str, Any]:
+    from crimecast.vision import InputError
+
+    model, ref = ctx.classifier()
+    try:
+        with ctx.infer_lock:
+            out = model.classify_bytes(data, filename=filename, content_type=content_type)
+    except InputError as exc:
+        raise Problem(422, str(exc), slug="unreadable-media") from None
+    return {**out, "path": filename, "model_key": f"{ref.key}/{ref.version}", "model_uri": ref.uri}
+
+
+@router.post("/classify", summary="Classify an image or a short video sent in the request body")
+async def classify(request: Request, ctx: Ctx,
+                   filename: str | None = Query(None, description="original file name (helps tell video formats)"),
+                   ) -> dict[str, Any]:
+    """Risk level (High/Medium/Low), confidence, probabilities and recommended action for one image or clip."""
+    t0 = time.perf_counter()
+    ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if not ctype:
+        raise Problem(415, f"missing Content-Type; send one of {ACCEPTED}", slug="unsupported-media-type")
+    is_multipart = ctype == "multipart/form-data"
+    if not is_multipart and not ctype.startswith(RAW_TYPES):
+        raise Problem(415, f"Content-Type {ctype!r} is not accepted; send one of {ACCEPTED}",
+                      slug="unsupported-media-type")
+    body = await read_limited(request, ctx.settings.max_inline_bytes)
+    if not body:
+        raise Problem(400, "empty request body: send the image or video bytes", slug="empty-body")
+    name = _filename(request, filename)
+    if is_multipart:
+        data, part_name, part_type = await _from_multipart(request, body)
+        name = name or (_SAFE_NAME.sub("_", part_name.rsplit("/", 1)[-1]) if part_name else None)
+        ctype = (part_type or "application/octet-stream").lower()
+        if not data:
+            raise Problem(400, f"the uploaded file part {name or ''!r} is empty (0 bytes)", slug="empty-body")
+    else:
+        data = body
+    result = await run_in_threadpool(_classify, ctx, data, name, ctype)
+    result.setdefault("timings_ms", {})
+    if isinstance(result["timings_ms"], dict):
+        result["timings_ms"]["request"] = round((time.perf_counter() - t0) * 1000.0, 2)
+    return result

@@ -1,0 +1,217 @@
+"""The scheduled forecast job: latest counts in the data store → 30-day forecasts, report, manifest.
+
+Inputs (data store, under `data/`): the newest counts table (a key whose file name contains `count` or
+`crime_rate`, CSV/CSV.gz/Parquet) and, optionally, the newest events (`event`), weather (`weather`) and
+districts (`district`) tables. Outputs, in this order:
+1. `forecasts/run_date=YYYY-MM-DD/part.parquet` (results store): every series × horizons 1..30 with
+   80/95 % intervals, in the forecasts contract; one object per run date, so a re-run replaces it.
+2. `reports/YYYY-MM-DD/` and `reports/latest/` (reports store): the static Plotly report.
+3. `runs/YYYY-MM-DD/manifest.json` (results store), written last: a run is complete only when its
+   manifest exists, and the API serves only complete runs. The manifest lives outside `forecasts/` so
+   the Athena/Glue table over `forecasts/` holds Parquet files only.
+Nothing is written before all inputs are read and validated, so bad input leaves no partial run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from crimecast.storage import Storage
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+TABLE_PATTERNS = {
+    "counts": re.compile(r"(count|crime_rate)", re.I),
+    "events": re.compile(r"event", re.I),
+    "weather": re.compile(r"weather", re.I),
+    "districts": re.compile(r"district", re.I),
+}
+_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
+FORECAST_COLUMNS = ["run_date", "date", "district", "category", "horizon", "y_pred", "lo80", "hi80", "lo95", "hi95",
+                    "model_version"]
+
+
+class NoCountsError(FileNotFoundError):
+    """The data store holds no counts table: the job cannot run (and writes nothing)."""
+
+
+@dataclass(frozen=True)
+class Prefixes:
+    data: str = "data/"
+    forecasts: str = "forecasts/"
+    reports: str = "reports/"
+    runs: str = "runs/"
+
+
+def forecast_key(prefixes: Prefixes, run_date: str) -> str:
+    return f"{prefixes.forecasts}run_date={run_date}/part.parquet"
+
+
+def manifest_key(prefixes: Prefixes, run_date: str) -> str:
+    return f"{prefixes.runs}{run_date}/manifest.json"
+
+
+def find_inputs(data: Storage, prefix: str = "data/") -> dict[str, str]:
+    """The newest key per table kind under `prefix` (counts always first in the match order)."""
+    found: dict[str, tuple[Any, str]] = {}
+    for info in data.list(prefix):
+        name = info.key.rsplit("/", 1)[-1]
+        if not name.lower().endswith(_SUFFIXES):
+            continue
+        for kind, pat in TABLE_PATTERNS.items():  # dict order: counts, events, weather, districts
+            if pat.search(name):
+                best = found.get(kind)
+                if best is None or (info.last_modified, info.key) > best:
+                    found[kind] = (info.last_modified, info.key)
+                break
+    return {k: v[1] for k, v in found.items()}
+
+
+def _read(data: Storage, key: str, kind: str, tmp: Path, **kw: Any) -> pd.DataFrame:
+    from crimecast.contract import read_raw, validate
+
+    suffix = ".csv.gz" if key.endswith(".gz") else Path(key).suffix
+    local = data.download_file(key, tmp / f"{kind}{suffix}")
+    # Errors name the S3 object, not the temporary copy.
+    return validate(read_raw(local), kind, data.uri(key), **kw)
+
+
+def list_runs(results: Storage, prefixes: Prefixes = Prefixes()) -> list[str]:
+    """Run dates (YYYY-MM-DD) that have a manifest, oldest → newest."""
+    dates = set()
+    for info in results.list(prefixes.runs):
+        m = re.fullmatch(re.escape(prefixes.runs) + r"(\d{4}-\d{2}-\d{2})/manifest\.json", info.key)
+        if m:
+            dates.add(m.group(1))
+    return sorted(dates)
+
+
+def latest_manifest(results: Storage, prefixes: Prefixes = Prefixes()) -> dict[str, Any] | None:
+    runs = list_runs(results, prefixes)
+    if not runs:
+        return None
+    return json.loads(results.get_bytes(manifest_key(prefixes, runs[-1])))
+
+
+def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecaster: Any, *,
+                     run_date: str | date | None = None, prefixes: Prefixes = Prefixes(),
+                     model_info: dict[str, Any] | None = None, with_report: bool = True,
+                     allocation_units: int | None = None) -> dict[str, Any]:
+    """Run the whole job once; returns the manifest (also stored, last). Timings in seconds.
+
+    model_info: where the model came from (`ModelRef.as_dict()`), copied into the manifest.
+    allocation_units: when set, the report includes a patrol plan for that many units.
+    """
+    import pandas as pd
+
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {}
+    run_day = (pd.Timestamp(run_date) if run_date is not None else pd.Timestamp(datetime.now(UTC).date()))
+    run_str = run_day.date().isoformat()
+    inputs = find_inputs(data, prefixes.data)
+    if "counts" not in inputs:
+        raise NoCountsError(f"no counts table under {data.uri(prefixes.data)} (expected a CSV/Parquet whose name "
+                            "contains 'count' or 'crime_rate', e.g. data/counts/crime_rate_dataset.csv); "
+                            "nothing was written")
+    with tempfile.TemporaryDirectory(prefix="crimecast-job-") as td:
+        tmp = Path(td)
+        t = time.perf_counter()
+        counts = _read(data, inputs["counts"], "counts", tmp)
+        known = set(counts["district"].unique())
+        events = _read(data, inputs["events"], "events", tmp, known_districts=known) if "events" in inputs else None
+        weather = _read(data, inputs["weather"], "weather", tmp) if "weather" in inputs else None
+        districts = _read(data, inputs["districts"], "districts", tmp) if "districts" in inputs else None
+        timings["read_s"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        fc = forecaster.predict_next_30_days(counts, events=events, weather=weather, districts=districts)
+        timings["forecast_s"] = time.perf_counter() - t
+        version = str(getattr(forecaster, "version", "") or (model_info or {}).get("model_version", ""))
+        fc = fc.copy()
+        fc.insert(0, "run_date", run_day.normalize())
+        fc["model_version"] = version
+        missing = [c for c in FORECAST_COLUMNS if c not in fc.columns]
+        if missing:
+            raise RuntimeError(f"forecaster output lacks columns {missing}")
+        fc = fc[FORECAST_COLUMNS + [c for c in fc.columns if c not in FORECAST_COLUMNS]]
+        n_series = int(fc[["district", "category"]].drop_duplicates().shape[0])
+
+        t = time.perf_counter()
+        pq_path = tmp / "part.parquet"
+        fc.to_parquet(pq_path, index=False)
+        fkey = forecast_key(prefixes, run_str)
+        results.upload_file(pq_path, fkey)  # one PUT: readers see the old or the new file, never half
+        part_prefix = fkey.rsplit("/", 1)[0] + "/"
+        for info in list(results.list(part_prefix)):
+            if info.key != fkey:  # leftovers of an older layout would duplicate rows in Athena
+                results.delete(info.key)
+        timings["parquet_s"] = time.perf_counter() - t
+
+        report_keys: list[str] = []
+        if with_report:
+            t = time.perf_counter()
+            allocation = None
+            if allocation_units:
+                from crimecast.allocation import allocate
+
+                allocation = allocate(fc, int(allocation_units))
+            meta = {"forecaster": {**getattr(forecaster, "metadata", {}), **(model_info or {})}}
+            report_keys = _publish_report(reports, prefixes, run_str, fc, counts, meta, allocation)
+            timings["report_s"] = time.perf_counter() - t
+
+    timings["total_s"] = time.perf_counter() - t_start
+    manifest = {
+        "run_date": run_str,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "complete": True,
+        "forecasts_key": fkey,
+        "forecasts_uri": results.uri(fkey),
+        "rows": int(len(fc)),
+        "series": n_series,
+        "districts": sorted(fc["district"].unique().tolist()),
+        "categories": sorted(fc["category"].unique().tolist()),
+        "forecast_from": fc["date"].min().date().isoformat(),
+        "forecast_to": fc["date"].max().date().isoformat(),
+        "history_from": counts["date"].min().date().isoformat(),
+        "history_to": counts["date"].max().date().isoformat(),
+        "inputs": {k: data.uri(v) for k, v in inputs.items()},
+        "model_version": version,
+        **{k: v for k, v in (model_info or {}).items() if k != "model_version"},
+        "report_keys": report_keys,
+        "report_latest": f"{prefixes.reports}latest/index.html" if with_report else None,
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+    }
+    results.put_bytes(manifest_key(prefixes, run_str), json.dumps(manifest, indent=1).encode(), "application/json")
+    return manifest
+
+
+def _publish_report(reports: Storage, prefixes: Prefixes, run_str: str, fc: pd.DataFrame, counts: pd.DataFrame,
+                    model_info: dict[str, Any], allocation: pd.DataFrame | None) -> list[str]:
+    from crimecast.report import build_report
+
+    with tempfile.TemporaryDirectory(prefix="crimecast-report-") as td:
+        out = Path(td)
+        build_report(out, forecasts=fc, history=counts, run_date=run_str, model_info=model_info,
+                     allocation=allocation)
+        files = sorted(p for p in out.rglob("*") if p.is_file())
+        # index.html last, so a reader never gets a page whose scripts are not there yet.
+        files.sort(key=lambda p: p.name == "index.html")
+        keys = []
+        for folder in (f"{prefixes.reports}{run_str}/", f"{prefixes.reports}latest/"):
+            wanted = {folder + p.relative_to(out).as_posix() for p in files}
+            for p in files:
+                key = folder + p.relative_to(out).as_posix()
+                reports.upload_file(p, key)
+                keys.append(key)
+            for info in list(reports.list(folder)):
+                if info.key not in wanted:
+                    reports.delete(info.key)
+    return keys

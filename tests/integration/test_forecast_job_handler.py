@@ -1,0 +1,92 @@
+"""The scheduled forecast job handler, in-process, against a local S3 with the EventBridge event."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+from lambda_helpers import import_handler, load_event
+
+CONTRACT = ["run_date", "date", "district", "category", "horizon", "y_pred", "lo80", "hi80", "lo95", "hi95",
+            "model_version"]
+
+
+def _keys(store, prefix=""):
+    return sorted(i.key for i in store.list(prefix))
+
+
+def test_scheduled_event_writes_forecasts_report_and_manifest(aws, deployed_forecaster, data_uploaded, synth_dir,
+                                                              lambda_context):
+    # Given counts/events/weather/districts in the data bucket and a deployed forecaster
+    mod = import_handler("forecast_job")
+
+    # When the nightly schedule fires
+    out = mod.handler(load_event("scheduled_event"), lambda_context)
+
+    # Then the run for the event's date is in the Athena-friendly layout, with intervals
+    assert out["run_date"] == "2026-11-27"
+    assert _keys(aws.stores.results, "forecasts/") == ["forecasts/run_date=2026-11-27/part.parquet"]
+    fc = pd.read_parquet(io.BytesIO(aws.stores.results.get_bytes("forecasts/run_date=2026-11-27/part.parquet")))
+    assert list(fc.columns[: len(CONTRACT)]) == CONTRACT
+    counts = pd.read_csv(synth_dir / "crime_rate_dataset.csv")
+    n_series = counts.groupby(["district", "category"]).ngroups
+    assert len(fc) == n_series * 30 and sorted(fc["horizon"].unique()) == list(range(1, 31))
+    assert (fc["lo95"] <= fc["lo80"]).all() and (fc["lo80"] <= fc["y_pred"]).all()
+    assert (fc["y_pred"] <= fc["hi80"]).all() and (fc["hi80"] <= fc["hi95"]).all()
+    assert (fc["model_version"] == deployed_forecaster).all()
+    assert fc["date"].min() == pd.Timestamp(counts["date"].max()) + pd.Timedelta(days=1)
+    # And the report (dated and latest) and the manifest, which names the model key and version
+    assert aws.stores.reports.exists("reports/2026-11-27/index.html")
+    html = aws.stores.reports.get_bytes("reports/latest/index.html").decode()
+    assert "<html" in html.lower() and "2026-11-27" in html
+    manifest = json.loads(aws.stores.results.get_bytes("runs/2026-11-27/manifest.json"))
+    assert manifest["series"] == n_series and manifest["rows"] == len(fc)
+    assert manifest["model_key"] == f"models/forecaster/{deployed_forecaster}"
+    assert manifest["inputs"]["counts"].endswith("data/counts/crime_rate_dataset.csv")
+
+
+def test_rerunning_the_same_date_replaces_the_run(aws, deployed_forecaster, data_uploaded, lambda_context):
+    # Given a finished run and a stray file left in its partition by an older layout
+    mod = import_handler("forecast_job")
+    mod.handler(load_event("scheduled_event"), lambda_context)
+    aws.stores.results.put_bytes("forecasts/run_date=2026-11-27/old-part-0.parquet", b"stale")
+    first = json.loads(aws.stores.results.get_bytes("runs/2026-11-27/manifest.json"))
+
+    # When the same date runs again
+    mod.handler(load_event("scheduled_event"), lambda_context)
+
+    # Then there is still exactly one Parquet file for that date, no duplicate rows, a new manifest
+    assert _keys(aws.stores.results, "forecasts/") == ["forecasts/run_date=2026-11-27/part.parquet"]
+    fc = pd.read_parquet(io.BytesIO(aws.stores.results.get_bytes("forecasts/run_date=2026-11-27/part.parquet")))
+    assert not fc.duplicated(["date", "district", "category"]).any()
+    second = json.loads(aws.stores.results.get_bytes("runs/2026-11-27/manifest.json"))
+    assert second["rows"] == first["rows"] and _keys(aws.stores.results, "runs/") == ["runs/2026-11-27/manifest.json"]
+
+
+def test_job_without_counts_fails_clearly_and_writes_nothing(aws, deployed_forecaster, lambda_context, capsys):
+    # Given a data bucket without a counts table
+    from crimecast.jobs.forecast_job import NoCountsError
+
+    aws.stores.data.put_bytes("data/readme.txt", b"nothing here")
+    mod = import_handler("forecast_job")
+
+    # When the schedule fires; then a clear error, an error metric and log, and no partial run
+    with pytest.raises(NoCountsError, match="no counts table under s3://"):
+        mod.handler(load_event("scheduled_event"), lambda_context)
+    out = capsys.readouterr().out
+    assert "ForecastJobNoCounts" in out and "forecast job has no counts table" in out
+    assert _keys(aws.stores.results) == [] and _keys(aws.stores.reports) == []
+
+
+def test_bad_counts_table_names_the_s3_object(aws, deployed_forecaster, lambda_context):
+    # Given a counts CSV with a bad value in the data bucket
+    aws.stores.data.put_bytes("data/counts/counts.csv",
+                              b"date,district,category,count\n2026-01-01,D1,theft,3\n2026-01-02,D1,theft,-1\n")
+    mod = import_handler("forecast_job")
+
+    # Then the error names the S3 object and column, and nothing is written
+    with pytest.raises(ValueError, match=r"s3://.*/data/counts/counts.csv, column 'count'"):
+        mod.handler(load_event("scheduled_event"), lambda_context)
+    assert _keys(aws.stores.results) == []
