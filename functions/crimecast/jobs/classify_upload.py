@@ -77,6 +77,26 @@ def parse_s3_event(event: dict[str, Any]) -> list[ObjectEvent]:
     return out
 
 
+def make_s3_event(bucket: str, key: str, *, version_id: str | None = None, etag: str = "", size: int = 0,
+                  event_time: str | None = None, region: str = "us-east-1") -> dict[str, Any]:
+    """An S3 ObjectCreated:Put notification shaped like the ones S3 sends (key URL-encoded, space → '+')."""
+    from urllib.parse import quote_plus
+
+    when = event_time or datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    obj: dict[str, Any] = {"key": quote_plus(key, safe="/"), "size": size, "eTag": etag,
+                           "sequencer": f"{time.time_ns():020X}"}
+    if version_id:
+        obj["versionId"] = version_id
+    return {"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": region, "eventTime": when,
+        "eventName": "ObjectCreated:Put", "userIdentity": {"principalId": "AWS:LOCAL"},
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {"x-amz-request-id": "LOCAL", "x-amz-id-2": "LOCAL"},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "classify-upload",
+               "bucket": {"name": bucket, "ownerIdentity": {"principalId": "LOCAL"}, "arn": f"arn:aws:s3:::{bucket}"},
+               "object": obj}}]}
+
+
 def result_id_for(key: str, incoming_prefix: str) -> str:
     """Upload id for `incoming/<32 hex>/<name>` keys (from POST /v1/uploads), else a hash of the key."""
     rest = key[len(incoming_prefix):] if key.startswith(incoming_prefix) else key
