@@ -12,7 +12,10 @@ from crimecast.contract import ContractError
 # Each module exposes `register(subparsers)`; its commands import heavy modules lazily.
 COMMAND_MODULES = [
     "crimecast.cli_data",
+    "crimecast.forecast.cli",
     "crimecast.allocation_cli",
+    "crimecast.vision.cli",
+    "crimecast.demo",
 ]
 
 

@@ -1,0 +1,357 @@
+"""Global LSTM forecaster: Keras model, training protocol and TFLite export (the only TF code path).
+
+Protocol (all on data strictly before the end of the given counts):
+1. Panel + windows from `crimecast.forecast.features` (the same code the LiteRT server uses).
+2. The last `cal_days` origins (and the `horizon` days before them) are held out: training windows
+   end before the calibration targets start.
+3. Train with a Poisson loss on count scale (target ratio y/scale, sample weight = scale), keep the
+   epoch with the best calibration loss.
+4. On the held-out origins fit (a) a per-horizon blend weight with the 28-day mean and (b) split-conformal
+   interval quantiles per horizon day; both are stored in metadata.json and applied by the server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from crimecast.forecast import conformal
+from crimecast.forecast.features import (
+    FeatureSpec,
+    FeatureState,
+    Panel,
+    build_panel,
+    fit_districts,
+    fit_weather,
+    input_dims,
+    make_windows,
+)
+
+log = logging.getLogger("crimecast.train_forecaster")
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@dataclass
+class TrainConfig:
+    hidden: tuple[int, int] = (128, 64)
+    dense: int = 32
+    dropout: float = 0.2
+    epochs: int = 12
+    batch_size: int = 256
+    samples_per_epoch: int = 12000
+    learning_rate: float = 2e-3
+    history_days: int = 1460  # training origins within this many days before the calibration block
+    cal_days: int = 90
+    seeds: int = 1
+    seed: int = 0
+
+    @classmethod
+    def quick(cls) -> TrainConfig:
+        return cls(hidden=(32, 16), dense=16, epochs=4, samples_per_epoch=3000, cal_days=60, batch_size=128)
+
+
+@dataclass
+class Trained:
+    model: Any
+    spec: FeatureSpec
+    state: FeatureState
+    config: TrainConfig
+    quantiles: dict[str, list[float]]
+    blend: list[float]
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _import_keras() -> Any:
+    import keras
+
+    return keras
+
+
+def build_model(spec: FeatureSpec, state: FeatureState, cfg: TrainConfig, unroll: bool = False) -> Any:
+    """The seed architecture (LSTM 128 → LSTM 64 → Dense 32 → Dense 30) with two extra inputs
+    (known-future calendar/events and static features) joined before the Dense(32) layer.
+
+    Training uses unroll=False (a 60-step unrolled graph takes ~30 s to trace); export rebuilds the same
+    layers with unroll=True (the only LSTM form that converts to builtin TFLite ops) and copies weights."""
+    keras = _import_keras()
+    from keras import layers
+
+    dims = input_dims(spec, state)
+    seq = keras.Input((spec.window, dims["seq_features"]), name="seq")
+    fut = keras.Input((dims["fut_features"],), name="fut")
+    static = keras.Input((dims["static_features"],), name="static")
+    x = layers.LSTM(cfg.hidden[0], return_sequences=True, unroll=unroll, name="lstm1")(seq)
+    x = layers.Dropout(cfg.dropout)(x)
+    x = layers.LSTM(cfg.hidden[1], unroll=unroll, name="lstm2")(x)
+    x = layers.Dropout(cfg.dropout)(x)
+    f = layers.Dense(cfg.dense, activation="relu", name="future_proj")(fut)
+    z = layers.Concatenate()([x, f, static])
+    z = layers.Dense(cfg.dense, activation="relu", name="dense32")(z)
+    # Output: ratio to the series scale; softplus keeps forecasts ≥ 0. Bias starts near ratio 1.
+    out = layers.Dense(spec.horizon, activation="softplus", name="ratio",
+                       bias_initializer=keras.initializers.Constant(0.5413))(z)
+    return keras.Model([seq, fut, static], out, name="crimecast_forecaster")
+
+
+def _ensemble(models: list[Any], spec: FeatureSpec, state: FeatureState) -> Any:
+    keras = _import_keras()
+    if len(models) == 1:
+        return models[0]
+    dims = input_dims(spec, state)
+    seq = keras.Input((spec.window, dims["seq_features"]), name="seq")
+    fut = keras.Input((dims["fut_features"],), name="fut")
+    static = keras.Input((dims["static_features"],), name="static")
+    outs = [m([seq, fut, static]) for m in models]
+    out = keras.layers.Average(name="ratio_mean")(outs)
+    return keras.Model([seq, fut, static], out, name="crimecast_forecaster_ensemble")
+
+
+def prepare(counts: pd.DataFrame, spec: FeatureSpec, events: pd.DataFrame | None = None,
+            weather: pd.DataFrame | None = None, districts: pd.DataFrame | None = None) -> tuple[Panel, FeatureState]:
+    """Fit feature statistics on the given (training) tables and build the panel."""
+    end = pd.to_datetime(counts["date"]).max()
+    w_train = None if weather is None else weather[pd.to_datetime(weather["date"]) <= end]
+    state = fit_weather(w_train) if spec.weather else FeatureState()
+    if spec.district:
+        state = fit_districts(districts, state)
+    panel = build_panel(counts, spec, state, events=events if spec.events else None,
+                        weather=weather if spec.weather else None)
+    return panel, state
+
+
+def _predict_ratio(model: Any, x: dict[str, np.ndarray], batch: int = 2048) -> np.ndarray:
+    out = []
+    for i in range(0, len(x["seq"]), batch):
+        out.append(np.asarray(model([x["seq"][i:i + batch], x["fut"][i:i + batch], x["static"][i:i + batch]],
+                                    training=False)))
+    return np.concatenate(out) if out else np.zeros((0,))
+
+
+def ma28_ratio(x: dict[str, np.ndarray], spec: FeatureSpec) -> np.ndarray:
+    """The 28-day mean expressed as a ratio to the scale (≈ 1; < 1 for near-zero series)."""
+    ratio = x["seq"][:, -spec.scale_days:, 0]
+    return ratio.mean(axis=1)
+
+
+def fit_blend(r_model: np.ndarray, r_ma: np.ndarray, y: np.ndarray, scale: np.ndarray) -> list[float]:
+    """Per-horizon weight w in [0, 1] for w·model + (1-w)·MA28, minimising calibration MAE (counts)."""
+    grid = np.linspace(0, 1, 11)
+    ws = []
+    for j in range(r_model.shape[1]):
+        best = min(grid, key=lambda w: np.nanmean(np.abs(y[:, j] - scale * (w * r_model[:, j] +
+                                                                               (1 - w) * r_ma))))
+        ws.append(float(best))
+    # Smooth across horizon days: per-day choices on overlapping windows are noisy.
+    return [float(v) for v in pd.Series(ws).rolling(7, center=True, min_periods=1).mean().round(3)]
+
+
+def apply_blend(r_model: np.ndarray, r_ma: np.ndarray, blend: list[float]) -> np.ndarray:
+    w = np.asarray(blend, float)[None, : r_model.shape[1]]
+    return w * r_model + (1 - w) * r_ma[:, None]
+
+
+def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.DataFrame | None = None,
+          districts: pd.DataFrame | None = None, spec: FeatureSpec | None = None, cfg: TrainConfig | None = None,
+          init_from: Trained | None = None, epochs: int | None = None, progress: bool = False) -> Trained:
+    """Train a global forecaster on every series of `counts` (all data is treated as the past)."""
+    keras = _import_keras()
+    spec = spec or FeatureSpec()
+    cfg = cfg or TrainConfig()
+    t0 = time.time()
+    panel, state = prepare(counts, spec, events, weather, districts)
+    n_t = len(panel.dates)
+    w, h = spec.window, spec.horizon
+    need = w + h + max(cfg.cal_days // 3, 7) + h
+    if n_t < need:
+        raise ValueError(f"counts cover {n_t} days; training needs at least {need} (window {w} + horizon {h} + "
+                         f"calibration + training windows)")
+    cal_days = min(cfg.cal_days, max(7, (n_t - w - 2 * h) // 3))
+    cal_first = n_t - h - cal_days + 1  # first calibration origin
+    cal_origins = np.arange(cal_first, n_t - h + 1)
+    train_last = cal_first - h  # last training origin: its targets end before calibration targets start
+    train_first = max(w, train_last - cfg.history_days)
+    train_origins = np.arange(train_first, train_last + 1)
+    xtr = make_windows(panel, spec, train_origins)
+    xcal = make_windows(panel, spec, cal_origins)
+    ytr = xtr["target"] / xtr["scale"][:, None]
+    n = len(ytr)
+    log.info("training windows %d (%d series × %d origins), calibration %d, features seq=%s fut=%s static=%s",
+             n, len(panel.keys), len(train_origins), len(xcal["seq"]), xtr["seq"].shape[1:], xtr["fut"].shape[1:],
+             xtr["static"].shape[1:])
+    models = []
+    n_epochs = epochs if epochs is not None else cfg.epochs
+    for k in range(cfg.seeds):
+        seed = cfg.seed + 1000 * k
+        keras.utils.set_random_seed(seed)
+        model = build_model(spec, state, cfg)
+        if init_from is not None:  # warm start (backtest: the previous origin's model saw only older data)
+            members = init_from.info.get("_members", [init_from.model])
+            try:
+                model.set_weights(members[k % len(members)].get_weights())
+            except ValueError:
+                log.info("warm start skipped (shapes differ)")
+        model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=1.0), loss="poisson",
+                      jit_compile=False)
+        rng = np.random.default_rng(seed)
+        best, best_w = np.inf, model.get_weights()
+        y_cal = xcal["target"]
+        for ep in range(n_epochs):
+            idx = rng.choice(n, size=min(cfg.samples_per_epoch, n), replace=False)
+            model.fit([xtr["seq"][idx], xtr["fut"][idx], xtr["static"][idx]], ytr[idx],
+                      sample_weight=xtr["scale"][idx], batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=True)
+            pc = _predict_ratio(model, xcal) * xcal["scale"][:, None]
+            pcl = np.maximum(pc, 1e-6)
+            loss = float(np.nanmean(pcl - y_cal * np.log(pcl)))
+            mae = float(np.nanmean(np.abs(pc - y_cal)))
+            if progress:
+                log.info("seed %d epoch %d/%d: calibration Poisson loss %.4f MAE %.3f (%.0f s)", k, ep + 1,
+                         n_epochs, loss, mae, time.time() - t0)
+            if loss < best:
+                best, best_w = loss, model.get_weights()
+        model.set_weights(best_w)
+        models.append(model)
+    model = _ensemble(models, spec, state)
+    r_cal = _predict_ratio(model, xcal)
+    r_ma = ma28_ratio(xcal, spec)
+    blend = fit_blend(r_cal, r_ma, xcal["target"], xcal["scale"][:, None])
+    yhat_cal = apply_blend(r_cal, r_ma, blend) * xcal["scale"][:, None]
+    q = conformal.fit_quantiles(xcal["target"], yhat_cal)
+    iv = conformal.apply_quantiles(yhat_cal, q)
+    y_cal = xcal["target"]
+    info = {
+        "train_seconds": round(time.time() - t0, 1),
+        "n_train_windows": int(n),
+        "n_calibration_windows": int(len(y_cal)),
+        "train_origin_range": [str(panel.dates[train_origins[0]].date()), str(panel.dates[train_origins[-1]].date())],
+        "calibration_origin_range": [str(panel.dates[cal_origins[0]].date()), str(panel.dates[cal_origins[-1]].date())],
+        "calibration": {
+            "mae_model_only": float(np.mean(np.abs(r_cal * xcal["scale"][:, None] - y_cal))),
+            "mae_blended": float(np.mean(np.abs(yhat_cal - y_cal))),
+            "mae_ma28": float(np.mean(np.abs(r_ma[:, None] * xcal["scale"][:, None] - y_cal))),
+            "coverage80_in_sample": float(np.mean((y_cal >= iv["lo80"]) & (y_cal <= iv["hi80"]))),
+        },
+        "weather_imputed_days": int(panel.weather_imputed),
+        "_members": models,
+    }
+    return Trained(model, spec, state, cfg, q, blend, info)
+
+
+def data_hash(counts: pd.DataFrame) -> str:
+    h = hashlib.sha256()
+    c = counts.sort_values(["district", "category", "date"])
+    h.update(pd.util.hash_pandas_object(c[["date", "district", "category", "count"]], index=False).values.tobytes())
+    return h.hexdigest()
+
+
+def export(tr: Trained, counts: pd.DataFrame, out_dir: Path, extra_meta: dict[str, Any] | None = None) -> dict[str,
+                                                                                                                 Any]:
+    """Write model.keras-weights, model.tflite (builtin ops, dynamic-range) and metadata.json into out_dir.
+
+    The TFLite file is loaded back with LiteRT and compared with Keras on real windows; the max abs
+    difference (ratio units) is stored in metadata.json."""
+    import tempfile
+
+    import tensorflow as tf
+    from crimecast.forecast.model import load_interpreter, run_interpreter
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tr.model.save_weights(str(out_dir / "forecaster.weights.h5"))
+    unrolled = []
+    for m in tr.info.get("_members", [tr.model]):
+        u = build_model(tr.spec, tr.state, tr.config, unroll=True)
+        u.set_weights(m.get_weights())
+        unrolled.append(u)
+    export_model = _ensemble(unrolled, tr.spec, tr.state)
+    with tempfile.TemporaryDirectory() as tmp:
+        export_model.export(tmp, verbose=False)
+        conv = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]  # dynamic-range quantisation
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        blob = conv.convert()
+    tfl = out_dir / "model.tflite"
+    tmpf = out_dir / ".model.tflite.tmp"
+    tmpf.write_bytes(blob)
+    os.replace(tmpf, tfl)
+    # Check TFLite vs Keras on real windows from the end of the training data.
+    panel = build_panel(counts, tr.spec, tr.state)
+    n_t = len(panel.dates)
+    origins = np.arange(max(tr.spec.window, n_t - tr.spec.horizon - 20), n_t - tr.spec.horizon + 1, 5)
+    x = make_windows(panel, tr.spec, origins)
+    k_out = _predict_ratio(export_model, x)
+    interp = load_interpreter(tfl)
+    l_out = run_interpreter(interp, x["seq"], x["fut"], x["static"])
+    diff = float(np.max(np.abs(k_out - l_out)))
+    rel = float(np.max(np.abs(k_out - l_out) / (np.abs(k_out) + 1e-3)))
+    log.info("TFLite vs Keras on %d windows: max abs diff %.2e (ratio units), max rel %.2e", len(k_out), diff, rel)
+    dims = input_dims(tr.spec, tr.state)
+    dates = pd.to_datetime(counts["date"])
+    dh = data_hash(counts)
+    end = dates.max().date()
+    version = f"{end.isoformat()}-{dh[:8]}-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
+    info = {k: v for k, v in tr.info.items() if not k.startswith("_")}
+    meta = {
+        "name": "forecaster",
+        "version": version,
+        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "inputs": {
+            "seq": [tr.spec.window, dims["seq_features"]],
+            "fut": [dims["fut_features"]],
+            "static": [dims["static_features"]],
+            "output": [tr.spec.horizon],
+            "output_meaning": "ratio to the per-series scale; y_pred = scale × (w·ratio + (1-w)·ma28_ratio)",
+        },
+        "feature_spec": tr.spec.to_dict(),
+        "feature_state": tr.state.to_dict(),
+        "preprocessing": {
+            "scale": "mean of the last scale_days counts of the input window + 0.1 (crimes/day)",
+            "ratio_clip": 8.0,
+            "feature_code": "crimecast.forecast.features.make_windows",
+        },
+        "blend_ma28": tr.blend,
+        "conformal_quantiles": tr.quantiles,
+        "conformal": "split-conformal on held-out origins, residual (y-ŷ)/sqrt(ŷ+1), per horizon day",
+        "training": {
+            **info,
+            "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in tr.config.__dict__.items()},
+            "data_range": [str(dates.min().date()), str(end)],
+            "data_hash_sha256": dh,
+            "n_series": int(counts.groupby(["district", "category"]).ngroups),
+            "tensorflow": tf.__version__,
+        },
+        "metrics": {"tflite_vs_keras_max_abs_diff": diff, "tflite_vs_keras_max_rel_diff": rel,
+                    **info.get("calibration", {})},
+        "tflite_bytes": len(blob),
+        "known_series": [list(k) for k in panel.keys],
+    }
+    if extra_meta:
+        meta.update(extra_meta)
+    tmpm = out_dir / ".metadata.json.tmp"
+    tmpm.write_text(json.dumps(meta, indent=2))
+    os.replace(tmpm, out_dir / "metadata.json")
+    return meta
+
+
+class KerasRunner:
+    """Forecasts with a trained Keras model through the same post-processing as the LiteRT server
+    (used by the backtest to avoid a TFLite export per origin)."""
+
+    def __init__(self, tr: Trained) -> None:
+        self.tr = tr
+
+    def forecast(self, panel: Panel, origin_idx: int) -> dict[str, np.ndarray]:
+        x = make_windows(panel, self.tr.spec, np.array([origin_idx]))
+        r = _predict_ratio(self.tr.model, x)
+        yhat = apply_blend(r, ma28_ratio(x, self.tr.spec), self.tr.blend) * x["scale"][:, None]
+        yhat = np.maximum(yhat, 0.0)
+        iv = conformal.apply_quantiles(yhat, self.tr.quantiles)
+        return {"y_pred": yhat, **iv}
