@@ -238,11 +238,16 @@ class Stores:
 
     @classmethod
     def from_settings(cls, settings: Any, client: Any | None = None) -> Stores:
-        """S3 stores sharing one boto3 client (create once per cold start)."""
+        """S3 stores sharing one boto3 client (create once per cold start).
+
+        A bucket setting of `file:///dir` (or any path: S3 bucket names hold no '/') is a local directory.
+        """
         s = settings
+        names = (s.uploads_bucket, s.data_bucket, s.results_bucket, s.reports_bucket, s.models_bucket)
+        if all(_is_local(n) for n in names):
+            return cls(*(open_storage(n) for n in names))
         client = client if client is not None else s3_client(s.s3_endpoint_url)
-        return cls(*(S3Storage(b, client=client) for b in (s.uploads_bucket, s.data_bucket, s.results_bucket,
-                                                             s.reports_bucket, s.models_bucket)))
+        return cls(*(open_storage(n, client=client) for n in names))
 
     @classmethod
     def local(cls, root: str | os.PathLike[str]) -> Stores:
@@ -265,14 +270,16 @@ def s3_client(endpoint_url: str | None = None) -> Any:
     return boto3.client("s3", endpoint_url=endpoint, config=cfg)
 
 
+def _is_local(location: str) -> bool:
+    return location.startswith("file://") or "/" in location or location.startswith(".")
+
+
 def open_storage(location: str, client: Any | None = None, endpoint_url: str | None = None) -> Storage:
     """`s3://bucket`, `file:///dir` or a plain directory path → a Storage; a bare name is an S3 bucket."""
     if location.startswith("s3://"):
         return S3Storage(location[5:].strip("/"), client=client, endpoint_url=endpoint_url)
-    if location.startswith("file://"):
-        return LocalStorage(location[7:])
-    if "/" in location or location.startswith("."):
-        return LocalStorage(location)
+    if _is_local(location):
+        return LocalStorage(location[7:] if location.startswith("file://") else location)
     return S3Storage(location, client=client, endpoint_url=endpoint_url)
 
 
