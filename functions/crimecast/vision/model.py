@@ -1,0 +1,225 @@
+"""`CrimeImageClassifier`: LiteRT inference for images and videos (never TensorFlow).
+
+Everything the classifier needs (labels, input size, calibration temperature, decision bias,
+abstain threshold, video rule) is read from the model directory's metadata.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from crimecast.vision import preprocess
+from crimecast.vision.calibration import apply_temperature
+from crimecast.vision.decode import InputError, decode_image, read_bytes, sniff_kind
+from crimecast.vision.metrics import decide
+
+ACTIONS = {"High": "immediate response", "Medium": "monitor", "Low": "routine patrol"}
+LEVELS = ("High", "Medium", "Low")
+MAX_BYTES = 512 * 1024 * 1024
+
+
+def _interpreter_class():
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:  # pragma: no cover - older environments
+        from tflite_runtime.interpreter import Interpreter  # type: ignore[no-redef]
+    return Interpreter
+
+
+def _env_float(name: str, default: float) -> float:
+    from crimecast import env_names
+
+    raw = os.environ.get(getattr(env_names, name), "")
+    return float(raw) if raw.strip() else default
+
+
+class CrimeImageClassifier:
+    """Risk triage (High / Medium / Low) of CCTV images and clips with a TFLite model run by LiteRT."""
+
+    def __init__(self, num_threads: int = 1) -> None:
+        self.num_threads = num_threads
+        self.metadata: dict = {}
+        self.version: str | None = None
+        self._interp = None
+
+    # -- loading -------------------------------------------------------------------------------
+    def load_model(self, model_dir: str | os.PathLike[str], variant: str | None = None) -> CrimeImageClassifier:
+        """Load `model_dir/metadata.json` and its TFLite file (the default variant unless `variant`)."""
+        d = Path(model_dir)
+        meta_path = d / "metadata.json"
+        if not meta_path.exists():
+            raise FileNotFoundError(f"{d}: no metadata.json (not a classifier model directory)")
+        meta = json.loads(meta_path.read_text())
+        if meta.get("name") != "classifier":
+            raise ValueError(f"{meta_path}: name is {meta.get('name')!r}, expected 'classifier'")
+        files = meta.get("files", {})
+        variant = variant or meta.get("default_variant", "int8")
+        fname = files.get(variant, "model.tflite" if variant == meta.get("default_variant") else None)
+        if fname is None or not (d / fname).exists():
+            raise FileNotFoundError(f"{d}: model variant {variant!r} not found (have {sorted(files)})")
+        interp = _interpreter_class()(model_path=str(d / fname), num_threads=self.num_threads)
+        interp.allocate_tensors()
+        self._interp = interp
+        self._in = interp.get_input_details()[0]
+        self._out = interp.get_output_details()[0]
+        self._batch = 1
+        self.metadata = meta
+        self.variant = variant
+        self.version = str(meta.get("version"))
+        self.labels: list[str] = list(meta["labels"])
+        self.size = int(meta["input"]["size"])
+        cal = meta.get("calibration", {})
+        self.temperature = float(cal.get("temperature", 1.0))
+        self.threshold = float(cal.get("abstain_threshold", 0.5))
+        bias = cal.get("decision_bias")
+        self.bias = np.asarray(bias, dtype=np.float64) if bias else None
+        vid = meta.get("video", {})
+        self.k, self.n = int(vid.get("k", 3)), int(vid.get("n", 5))
+        return self
+
+    def _require(self) -> None:
+        if self._interp is None:
+            raise RuntimeError("no model loaded: call load_model(dir) first")
+
+    # -- core inference ------------------------------------------------------------------------
+    def _run(self, x: np.ndarray) -> np.ndarray:
+        """Raw model probabilities for a float32 batch (N, S, S, 3) in 0..255."""
+        interp, inp, out = self._interp, self._in, self._out
+        n = x.shape[0]
+        if n != self._batch:
+            interp.resize_tensor_input(inp["index"], [n, self.size, self.size, 3])
+            interp.allocate_tensors()
+            self._in, self._out = interp.get_input_details()[0], interp.get_output_details()[0]
+            inp, out = self._in, self._out
+            self._batch = n
+        if inp["dtype"] != np.float32:  # a model with quantised input: quantise here
+            scale, zero = inp["quantization"]
+            info = np.iinfo(inp["dtype"])
+            x = np.clip(np.round(x / scale + zero), info.min, info.max).astype(inp["dtype"])
+        interp.set_tensor(inp["index"], x)
+        interp.invoke()
+        y = interp.get_tensor(out["index"])
+        if out["dtype"] != np.float32:
+            scale, zero = out["quantization"]
+            y = (y.astype(np.float32) - zero) * scale
+        return np.asarray(y, dtype=np.float64)
+
+    def predict_arrays(self, arrays: list[np.ndarray], batch_size: int = 16) -> np.ndarray:
+        """Calibrated probabilities (N, 3) in label order for uint8 (S, S, 3) arrays."""
+        self._require()
+        chunks = [self._run(preprocess.batch(arrays[i:i + batch_size])) for i in range(0, len(arrays), batch_size)]
+        p = np.concatenate(chunks) if chunks else np.zeros((0, len(self.labels)))
+        return apply_temperature(p, self.temperature)
+
+    def _result(self, p: np.ndarray) -> dict:
+        idx = int(decide(p[None], self.bias)[0])
+        level = self.labels[idx]
+        conf = float(p[idx])
+        return {"risk_level": level, "confidence": round(conf, 4),
+                "probabilities": {lvl: round(float(p[self.labels.index(lvl)]), 4) for lvl in LEVELS},
+                "action": ACTIONS[level], "uncertain": bool(conf < self.threshold)}
+
+    # -- public API ----------------------------------------------------------------------------
+    def predict(self, image: str | os.PathLike[str] | bytes) -> tuple[str, float]:
+        """(risk_level, calibrated confidence) for one image file path or image bytes."""
+        data = image if isinstance(image, bytes) else read_bytes(image)
+        r = self._classify_image_bytes(data, "<bytes>" if isinstance(image, bytes) else str(image))
+        return r["risk_level"], r["confidence"]
+
+    def _classify_image_bytes(self, data: bytes, name: str) -> dict:
+        self._require()
+        t0 = time.perf_counter()
+        im = decode_image(data, name)
+        t1 = time.perf_counter()
+        arr = preprocess.to_array(im, self.size)
+        t2 = time.perf_counter()
+        p = self.predict_arrays([arr])[0]
+        t3 = time.perf_counter()
+        r = self._result(p)
+        r["model_version"] = self.version
+        r["timings_ms"] = {"decode": round((t1 - t0) * 1e3, 2), "preprocess": round((t2 - t1) * 1e3, 2),
+                           "inference": round((t3 - t2) * 1e3, 2), "total": round((t3 - t0) * 1e3, 2)}
+        return r
+
+    def classify_video(self, path: str | os.PathLike[str], fps: float | None = None, max_frames: int | None = None,
+                       max_seconds: float | None = None) -> dict:
+        """Sample frames, classify them in batches, and apply the k-of-n clip rule."""
+        from crimecast.vision import video
+
+        self._require()
+        fps = fps or _env_float("VIDEO_SAMPLE_FPS", video.DEFAULT_FPS)
+        max_frames = max_frames or int(_env_float("VIDEO_MAX_FRAMES", video.DEFAULT_MAX_FRAMES))
+        max_seconds = max_seconds or _env_float("VIDEO_MAX_SECONDS", video.DEFAULT_MAX_SECONDS)
+        t0 = time.perf_counter()
+        sv = video.sample_frames(path, fps=fps, max_frames=max_frames, max_seconds=max_seconds)
+        arrays = [preprocess.rgb_array_to_array(f, self.size) for f in sv.frames]
+        t1 = time.perf_counter()
+        probs = self.predict_arrays(arrays)
+        t2 = time.perf_counter()
+        per = [self._result(p) for p in probs]
+        levels = [r["risk_level"] for r in per]
+        clip = video.k_of_n(levels, sv.times_s, LEVELS, k=self.k, n=self.n)
+        level = clip["risk_level"]
+        li = self.labels.index(level)
+        # confidence of the clip decision: best mean probability of that level over any n-frame window
+        n_eff = clip["n"]
+        col = probs[:, li]
+        conf = float(np.convolve(col, np.ones(n_eff) / n_eff, mode="valid").max())
+        mean_p = probs.mean(axis=0)
+        return {"risk_level": level, "confidence": round(conf, 4),
+                "probabilities": {lvl: round(float(mean_p[self.labels.index(lvl)]), 4) for lvl in LEVELS},
+                "action": ACTIONS[level], "uncertain": bool(conf < self.threshold),
+                "model_version": self.version,
+                "frames": [{"t": t, "risk_level": r["risk_level"], "confidence": r["confidence"]}
+                           for t, r in zip(sv.times_s, per, strict=True)],
+                "clip": {"decision_rule": clip["rule"], "k": clip["k"], "n": clip["n"],
+                         "decision_time_s": clip["decision_time_s"], "first_time": clip["first_time"],
+                         "truncated": sv.truncated, "sampled_frames": len(sv.frames), "sample_fps": fps,
+                         "duration_s": None if sv.duration_s is None else round(sv.duration_s, 3),
+                         "notes": sv.notes},
+                "timings_ms": {"decode": round((t1 - t0) * 1e3, 2), "inference": round((t2 - t1) * 1e3, 2),
+                               "total": round((t2 - t0) * 1e3, 2),
+                               "frames_per_s": round(len(arrays) / max(t2 - t0, 1e-9), 2)}}
+
+    def classify_path(self, path: str | os.PathLike[str]) -> dict:
+        """Full result for one image or video file, chosen by content sniffing (not the extension)."""
+        self._require()
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"{p}: no such file")
+        if p.is_dir():
+            raise InputError(f"{p}: is a directory, not an image or video")
+        if p.stat().st_size == 0:
+            raise InputError(f"{p}: empty file (0 bytes)")
+        with open(p, "rb") as f:
+            head = f.read(32)
+        if sniff_kind(head) == "video":
+            r = self.classify_video(p)
+        else:
+            r = self._classify_image_bytes(read_bytes(p, MAX_BYTES), str(p))
+        return {"path": str(path), **r}
+
+    def classify_bytes(self, data: bytes, filename: str | None = None, content_type: str | None = None) -> dict:
+        """Full result for uploaded bytes (image or video by content; videos go through a temp file)."""
+        self._require()
+        name = filename or "<upload>"
+        if not data:
+            raise InputError(f"{name}: empty upload (0 bytes)")
+        kind = sniff_kind(data[:32])
+        if kind is None and content_type and content_type.startswith("video/"):
+            kind = "video"
+        if kind == "video":
+            suffix = Path(filename).suffix if filename and Path(filename).suffix else ".mp4"
+            with tempfile.TemporaryDirectory(prefix="crimecast-video-") as tmp:
+                vp = Path(tmp) / f"upload{suffix}"
+                vp.write_bytes(data)
+                r = self.classify_video(vp)
+        else:
+            r = self._classify_image_bytes(data, name)
+        return {"path": name, **r}
