@@ -53,7 +53,10 @@ models: venv  ## quick-profile models on synthetic data into ./models
 	  --weather build/synth/weather.csv --districts build/synth/districts.csv --out models/forecaster --quick
 	$(BIN)/crimecast train-classifier --images build/synth/images --out models/classifier --quick
 
-synth: venv  ## cdk synth with cdk-nag (infra/cdk.out)
+layers: venv  ## build the Lambda dependency bundles without Docker (layers/build; rebuilt when requirements change)
+	$(BIN)/python layers/build.py --sizes
+
+synth: venv layers  ## cdk synth with cdk-nag (infra/cdk.out)
 	cd infra && npm ci --no-audit --no-fund && PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet
 
 clean:  ## remove build outputs (keeps the venv)

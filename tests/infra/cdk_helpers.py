@@ -1,0 +1,42 @@
+"""Helpers for the infra tests: load layers/build.py, synthesize the CDK app, pick resources."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+INFRA = ROOT / "infra"
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+def load_layers_build() -> Any:
+    spec = importlib.util.spec_from_file_location("crimecast_layers_build", ROOT / "layers" / "build.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, mod)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def synth(tmp: Path, **context: object) -> tuple[dict[str, Any], Path]:
+    """Synthesize infra/app.py with cdk.json's context + `context`; returns (template, cloud assembly dir)."""
+    if str(INFRA) not in sys.path:
+        sys.path.insert(0, str(INFRA))
+    from app import build_app, cdk_context
+    from aws_cdk import App
+
+    # Tests do not copy ~800 MiB of assets into each cloud assembly (`make synth` does).
+    app, stack = build_app(App(outdir=str(tmp), context=cdk_context(**{"aws:cdk:disable-asset-staging": True},
+                                                                     **context)))
+    app.synth()  # raises ValidationFailed on any unacknowledged cdk-nag finding
+    path = tmp / f"{stack.stack_name}.template.json"
+    return json.loads(path.read_text()), path
+
+
+def resources(tpl: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in tpl["Resources"].items() if v["Type"] == rtype}
