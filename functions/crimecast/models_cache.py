@@ -74,11 +74,18 @@ def fetch_model(store: Storage, key: str, version: str, cache_dir: str | os.Path
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{resolved}.", dir=dest.parent))
             try:
+                prefix = f"{key}/{resolved}/"
+                # Everything under the version prefix: metadata.json may name more files (e.g. model variants).
+                names = [i.key[len(prefix):] for i in store.list(prefix) if "/" not in i.key[len(prefix):]]
                 for f in MODEL_FILES:
+                    if f not in names:
+                        raise ModelNotFoundError(f"model file missing: {store.uri(prefix + f)}")
+                for f in names:
                     try:
-                        store.download_file(f"{key}/{resolved}/{f}", tmp / f)
+                        store.download_file(prefix + f, tmp / f)
                     except NotFound:
-                        raise ModelNotFoundError(f"model file missing: {store.uri(f'{key}/{resolved}/{f}')}") from None
+                        raise ModelNotFoundError(f"model file vanished while downloading: {store.uri(prefix + f)}") \
+                            from None
                 json.loads((tmp / "metadata.json").read_text())  # fail here, not at first request
                 if dest.exists():
                     shutil.rmtree(dest)
@@ -92,12 +99,18 @@ def fetch_model(store: Storage, key: str, version: str, cache_dir: str | os.Path
 
 
 def upload_model(store: Storage, model_dir: str | os.PathLike[str], key: str, version: str | None = None) -> str:
-    """Upload a local model directory to `key/<version>/`; the version defaults to metadata.json's."""
+    """Upload a model directory's files to `key/<version>/`; the version defaults to metadata.json's."""
     model_dir = Path(model_dir)
+    if not (model_dir / "metadata.json").is_file():
+        raise ModelNotFoundError(f"{model_dir}: no metadata.json (not a model directory)")
     meta = json.loads((model_dir / "metadata.json").read_text())
     version = version or str(meta.get("version") or "v1")
-    for f in MODEL_FILES:
-        store.upload_file(model_dir / f, f"{key.strip('/')}/{version}/{f}")
+    missing = [f for f in MODEL_FILES if not (model_dir / f).is_file()]
+    if missing:
+        raise ModelNotFoundError(f"{model_dir}: missing {missing} (a model is model.tflite + metadata.json)")
+    for f in sorted(model_dir.iterdir()):
+        if f.is_file() and not f.name.startswith("."):
+            store.upload_file(f, f"{key.strip('/')}/{version}/{f.name}")
     return version
 
 

@@ -171,4 +171,8 @@ def test_api_handler_with_v2_events(aws, deployed_classifier, synth_dir, lambda_
     assert json.loads(resp["body"])["risk_level"] in ("High", "Medium", "Low")
 
     bad = mod.handler(api_event("POST", "/v1/classify", body=b"x", content_type="text/plain"), lambda_context)
-    assert bad["statusCode"] == 415 and json.loads(bad["body"])["status"] == 415
+    assert bad["statusCode"] == 415 and not bad["isBase64Encoded"] and json.loads(bad["body"])["status"] == 415
+    assert bad["headers"]["content-type"] == "application/problem+json"
+    big = mod.handler(api_event("POST", "/v1/classify", body=b"\xff\xd8\xff" + bytes(6_000_000),
+                                content_type="image/jpeg"), lambda_context)
+    assert big["statusCode"] == 413 and "/v1/uploads" in json.loads(big["body"])["detail"]

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from mangum import Mangum
+from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
 from crimecast.api import create_app
 from crimecast.handlers import CORRELATION_HTTP, Units, make_logger, make_metrics
@@ -15,7 +16,8 @@ logger = make_logger("api")
 metrics = make_metrics()
 settings = get_settings()  # validated once per cold start; a bad environment fails the init, not a request
 app = create_app(settings)
-asgi = Mangum(app, lifespan="off")
+# Problem documents are JSON text: without this Mangum would base64-encode them as binary.
+asgi = Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, "application/problem+json"])
 
 
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_HTTP)

@@ -38,6 +38,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             metrics.add_metric(name="ClassifyErrors", unit=Units.Count, value=1)
             logger.warning("bad object", extra={k: r.get(k) for k in ("key", "version", "error_type", "error")})
         else:
+            metrics.add_metric(name="SkippedKeys", unit=Units.Count, value=1)
             logger.warning("skipped", extra={"key": r.get("key"), "reason": r.get("error")})
     return {"processed": len(results), "results": [{k: r.get(k) for k in ("id", "key", "status", "risk_level",
                                                                           "duplicate")} for r in results]}
