@@ -43,10 +43,9 @@ def test_local_store_refuses_keys_outside_its_root(tmp_path):
 
 
 def test_settings_read_the_shared_env_names(monkeypatch):
-    from pydantic import ValidationError
-
     from crimecast import env_names
     from crimecast.settings import Settings
+    from pydantic import ValidationError
 
     monkeypatch.setenv(env_names.INCOMING_PREFIX, "/drop")
     monkeypatch.setenv(env_names.CLASSIFIER_MODEL_VERSION, "v7")
