@@ -285,12 +285,14 @@ class App:
         panel.pack(side="left", fill="both", expand=True, padx=12)
         self.risk_label = tk.Label(panel, text="—", font=("Helvetica", 34, "bold"), fg="#555", anchor="w")
         self.risk_label.pack(fill="x")
-        self.conf_label = tk.Label(panel, text="confidence —", font=("Helvetica", 14), anchor="w")
+        self.conf_label = tk.Label(panel, text="confidence —", font=("Helvetica", 14), anchor="w", justify="left",
+                                   wraplength=320)
         self.conf_label.pack(fill="x")
         self.action_label = tk.Label(panel, text="", font=("Helvetica", 12), wraplength=300, justify="left",
                                      anchor="w")
         self.action_label.pack(fill="x", pady=6)
-        self.detail_label = tk.Label(panel, text="", font=("Helvetica", 10), fg="#555", justify="left", anchor="w")
+        self.detail_label = tk.Label(panel, text="", font=("Helvetica", 10), fg="#555", justify="left", anchor="w",
+                                     wraplength=320)
         self.detail_label.pack(fill="x")
 
         ttk.Label(root, text="Timeline (one mark per classified frame; colour = risk level)").pack(anchor="w",
@@ -384,8 +386,9 @@ class App:
         level = str(r.get("risk_level", "?"))
         colour = RISK_COLOURS.get(level, "#555")
         conf = r.get("confidence")
-        self.risk_label.configure(text=f"{level} risk" + (" (uncertain)" if r.get("uncertain") else ""), fg=colour)
-        self.conf_label.configure(text=f"confidence {conf:.0%}" if isinstance(conf, int | float) else "confidence —")
+        self.risk_label.configure(text=f"{level} risk", fg=colour)
+        conf_text = f"confidence {conf:.0%}" if isinstance(conf, int | float) else "confidence —"
+        self.conf_label.configure(text=conf_text + (" · uncertain: a person should look" if r.get("uncertain") else ""))
         self.action_label.configure(text=str(r.get("action", "")))
         probs = r.get("probabilities") or {}
         detail = "  ".join(f"{k} {v:.2f}" for k, v in probs.items() if isinstance(v, int | float))

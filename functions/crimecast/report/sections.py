@@ -145,8 +145,8 @@ def trends(history: pd.DataFrame | None) -> Section:
     fig.add_trace(go.Scatter(x=t["date"], y=t["roll28"], name="28-day mean", line={"color": "#102a43", "width": 2}),
                   1, 1)
     fig.add_trace(go.Scatter(x=t["date"], y=t["yoy_pct"], name="YoY %", line={"color": "#d64545"}), 2, 1)
-    fig.update_layout(legend={"orientation": "h", "y": 1.08})
-    s.add(figure_html(fig, "fig-trend", 520))
+    fig.update_layout(legend={"orientation": "h", "y": -0.08, "yanchor": "top"})
+    s.add(figure_html(fig, "fig-trend", 540))
     series = _citywide(history)
     if len(series) < 28:
         return s.missing(f"Only {len(series)} days of history: STL decomposition needs at least 4 weeks.")
