@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "crimecast.cli_data",
     "crimecast.forecast.cli",
     "crimecast.allocation_cli",
+    "crimecast.report.cli",
     "crimecast.vision.cli",
     "crimecast.demo",
 ]
