@@ -152,6 +152,9 @@ def test_backtest_rows_handle_several_shapes():
     nested = backtest_rows({"overall": {"lstm": {"overall": {"mae": 3.0}}}, "notes": {"a": "b"}})
     assert list(nested["model"]) == ["lstm"]
     assert backtest_rows(None).empty and backtest_rows({"notes": "x"}).empty
+    # One `crimecast backtest` metrics.json: the model name is under run.model
+    single = backtest_rows({"overall": {"mae": 2.5}, "by_series": {"A|x": {"mae": 9.0}}, "run": {"model": "ets"}})
+    assert list(single["model"]) == ["ets"] and single.loc[0, "mae"] == 2.5
 
 
 def test_payload_uses_the_latest_run_only():

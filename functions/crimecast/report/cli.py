@@ -14,7 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--out", required=True, type=Path, help="output directory")
     p.add_argument("--forecasts", type=Path, help="forecasts table (Parquet/CSV)")
     p.add_argument("--history", type=Path, help="counts table (Parquet/CSV)")
-    p.add_argument("--backtest", type=Path, help="metrics.json written by `crimecast backtest`")
+    p.add_argument("--backtest", type=Path, nargs="+",
+                   help="metrics.json file(s) written by `crimecast backtest` (one per model: LSTM and baselines)")
     p.add_argument("--units", type=int, help="add a patrol allocation for this many units per shift")
     p.add_argument("--severity", type=Path, help="category weights (JSON or CSV category,weight)")
     p.add_argument("--classifications", type=Path,
@@ -71,7 +72,13 @@ def _run(args: argparse.Namespace) -> int:
 
     forecasts = read_forecasts(args.forecasts) if args.forecasts else None
     history = read_table(args.history, "counts") if args.history else None
-    backtest = _json_file(args.backtest) if args.backtest else None
+    backtest = None
+    if args.backtest:
+        backtest = {"models": {}}
+        for i, path in enumerate(args.backtest):
+            m = _json_file(path)
+            run = m.get("run") if isinstance(m.get("run"), dict) else {}
+            backtest["models"][str(run.get("model") or f"{path.parent.name or 'model'}-{i}")] = m
     incidents = read_raw(args.incidents) if args.incidents else None
     classifications = read_classifications(args.classifications) if args.classifications else None
     model_info = {}

@@ -348,7 +348,9 @@ def backtest_rows(backtest: dict | None) -> pd.DataFrame:
             return
         overall = node.get("overall")
         if isinstance(overall, dict) and _has_metrics(overall):
-            rows[name or "model"] = overall
+            run = node.get("run")  # one `crimecast backtest` metrics.json names its model under run.model
+            own = run.get("model") if isinstance(run, dict) else None
+            rows[name or str(own or "model")] = overall
             return
         if _has_metrics(node):
             rows[name or "model"] = node
