@@ -45,9 +45,9 @@ class TrainConfig:
     hidden: tuple[int, int] = (128, 64)
     dense: int = 32
     dropout: float = 0.2
-    epochs: int = 12
+    epochs: int = 10
     batch_size: int = 256
-    samples_per_epoch: int = 12000
+    samples_per_epoch: int = 8000
     learning_rate: float = 2e-3
     history_days: int = 1460  # training origins within this many days before the calibration block
     cal_days: int = 90
@@ -192,15 +192,14 @@ def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.
     for k in range(cfg.seeds):
         seed = cfg.seed + 1000 * k
         keras.utils.set_random_seed(seed)
-        model = build_model(spec, state, cfg)
-        if init_from is not None:  # warm start (backtest: the previous origin's model saw only older data)
-            members = init_from.info.get("_members", [init_from.model])
-            try:
-                model.set_weights(members[k % len(members)].get_weights())
-            except ValueError:
-                log.info("warm start skipped (shapes differ)")
-        model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=1.0), loss="poisson",
-                      jit_compile=False)
+        if init_from is not None and len(init_from.info.get("_members", [])) > k:
+            # Warm start (backtest): continue training the previous origin's model, which saw only older
+            # data. Reusing the object also reuses its traced training graph.
+            model = init_from.info["_members"][k]
+        else:
+            model = build_model(spec, state, cfg)
+            model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=1.0), loss="poisson",
+                          jit_compile=False)
         rng = np.random.default_rng(seed)
         best, best_w = np.inf, model.get_weights()
         y_cal = xcal["target"]

@@ -177,7 +177,7 @@ def _lstm_origin(counts: pd.DataFrame, origin: pd.Timestamp, events: pd.DataFram
     else:
         n_ep = finetune_epochs if finetune_epochs is not None else max(2, cfg.epochs // 3)
     w_past = None if weather is None else weather[pd.to_datetime(weather["date"]) < origin]
-    tr = train(past, events, w_past, districts, spec, cfg, init_from=prev, epochs=n_ep)
+    tr = train(past, events, w_past, districts, spec, cfg, init_from=prev, epochs=n_ep, progress=True)
     secs = time.time() - t0
     panel = build_panel(past, tr.spec, tr.state, events=events if spec.events else None,
                         weather=w_past if spec.weather else None)

@@ -40,6 +40,7 @@ class FeatureSpec:
     events: bool = True
     weather: bool = True
     district: bool = True
+    yearly: bool = True  # last year's seasonal change over the same 30 days (a counts-derived input)
     holiday_country: str = "US"
     holiday_subdiv: str | None = None
 
@@ -267,6 +268,36 @@ def series_scale(y_hist: np.ndarray, scale_days: int) -> np.ndarray:
     return y_hist[..., -scale_days:].mean(axis=-1) + SCALE_EPS
 
 
+def yearly_ratio(y: np.ndarray, origins: np.ndarray, horizon: int, scale_days: int) -> np.ndarray:
+    """(S, O, H): the 7-day-smoothed counts 364 and 728 days before each forecast day, divided by the
+    trailing `scale_days` mean before the matching origin a year (two years) earlier; averaged over the
+    years available, 1.0 where there is no such history. Uses only days before the origin."""
+    s, t = y.shape
+    csum = np.concatenate([np.zeros((s, 1)), np.cumsum(y, axis=1, dtype=np.float64)], axis=1)
+
+    def mean_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # mean of y[:, a:b], a/b arrays
+        return (csum[:, b] - csum[:, a]) / np.maximum(b - a, 1)
+
+    acc = np.zeros((s, len(origins), horizon))
+    n = np.zeros((1, len(origins), 1))
+    for lag in (364, 728):
+        o = origins - lag
+        ok = o - scale_days >= 0
+        if not ok.any():
+            continue
+        oo = np.where(ok, o, scale_days)
+        base = mean_between(oo - scale_days, oo) + SCALE_EPS  # (S, O)
+        days = oo[:, None] + np.arange(horizon)[None, :]  # (O, H), all < origin
+        lo = np.clip(days - 3, 0, t)
+        hi = np.clip(days + 4, 0, np.minimum(origins, t)[:, None])
+        sm = (csum[:, hi] - csum[:, lo]) / np.maximum(hi - lo, 1)  # (S, O, H)
+        r = np.minimum(sm / base[..., None], RATIO_CLIP)
+        acc += np.where(ok[None, :, None], r, 0.0)
+        n += ok[None, :, None]
+    out = np.where(n > 0, acc / np.maximum(n, 1), 1.0)
+    return out.astype(np.float32)
+
+
 def make_windows(panel: Panel, spec: FeatureSpec, origins: np.ndarray,
                  series: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Model inputs for forecasts made at each origin index t (first forecast day = dates[t]).
@@ -298,7 +329,9 @@ def make_windows(panel: Panel, spec: FeatureSpec, origins: np.ndarray,
     ], axis=-1)
     cal_f = panel.cal[fut]  # (O, H, C)
     ev_f = panel.ev[s_idx][:, fut]  # (S, O, H, E)
-    futx = np.concatenate([np.broadcast_to(cal_f[None], (n_s, n_o, h, c)), ev_f], axis=-1)
+    yearly = yearly_ratio(panel.y[s_idx], origins, h, spec.scale_days) if spec.yearly else np.ones(
+        (n_s, n_o, h), np.float32)
+    futx = np.concatenate([np.broadcast_to(cal_f[None], (n_s, n_o, h, c)), ev_f, yearly[..., None] - 1.0], axis=-1)
     static = np.concatenate([np.log1p(scale)[..., None],
                              np.broadcast_to(panel.static[s_idx][:, None, :], (n_s, n_o, panel.static.shape[1]))],
                             axis=-1)
@@ -329,6 +362,6 @@ def input_dims(spec: FeatureSpec, state: FeatureState) -> dict[str, int]:
 
     return {
         "seq_features": 1 + N_CALENDAR + len(EK) + len(WEATHER_COLS),
-        "fut_features": spec.horizon * (N_CALENDAR + len(EK)),
+        "fut_features": spec.horizon * (N_CALENDAR + len(EK) + 1),
         "static_features": 1 + len(state.district_cols),
     }

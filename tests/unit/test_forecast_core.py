@@ -1,0 +1,233 @@
+"""Forecasting core without TensorFlow: features (no leakage), baselines, intervals, metrics, trends,
+and the backtest CLI with baselines (predictions file, metrics recomputed independently, bad input)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import run_cli
+from crimecast.contract import read_table, write_table
+from crimecast.forecast import baselines, conformal
+from crimecast.forecast.features import FeatureSpec, FeatureState, build_panel, make_windows, yearly_ratio
+from crimecast.forecast.metrics import compute_metrics
+from crimecast.forecast.trends import citywide_trends, stl_decompose
+
+
+def _counts(days: int = 400, series: tuple[tuple[str, str], ...] = (("1", "theft"), ("2", "theft")), seed: int = 0,
+            start: str = "2020-01-01") -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range(start, periods=days, freq="D")
+    rows = []
+    for i, (d, c) in enumerate(series):
+        lam = (5 + 3 * i) * (1 + 0.3 * (dates.dayofweek >= 5))
+        rows.append(pd.DataFrame({"date": dates, "district": d, "category": c, "count": rng.poisson(lam)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+# ----------------------------------------------------------------------------- features
+
+
+def test_windows_use_only_days_before_the_origin():
+    # Given a panel and an origin
+    spec = FeatureSpec(window=60, horizon=30)
+    c = _counts(900)
+    p1 = build_panel(c, spec, FeatureState())
+    origin = 800
+    # When everything from the origin on is changed
+    c2 = c.copy()
+    c2.loc[pd.to_datetime(c2["date"]) >= p1.dates[origin], "count"] = 999
+    p2 = build_panel(c2, spec, FeatureState())
+    x1 = make_windows(p1, spec, np.array([origin]))
+    x2 = make_windows(p2, spec, np.array([origin]))
+    # Then the model inputs are identical; only the targets differ
+    for k in ("seq", "fut", "static", "scale"):
+        np.testing.assert_array_equal(x1[k], x2[k])
+    assert not np.array_equal(x1["target"], x2["target"])
+    assert x1["seq"].shape == (2, 60, 21) and x1["fut"].shape == (2, 30 * 17) and x1["target"].shape == (2, 30)
+
+
+def test_yearly_ratio_is_one_without_history_and_tracks_seasonality():
+    t = 1200
+    days = np.arange(t)
+    y = (10 + 5 * np.sin(2 * np.pi * days / 364))[None, :]
+    r = yearly_ratio(y, np.array([100, 1000]), 30, 28)
+    assert np.allclose(r[:, 0], 1.0)  # no year of history before origin 100
+    # at origin 1000 the seasonal change a year earlier over the same 30 days is known
+    o = 1000 - 364
+    expect = y[0, o:o + 30] / (y[0, o - 28:o].mean() + 0.1)
+    assert np.allclose(r[0, 1], expect, atol=0.05)
+
+
+def test_features_switched_off_are_zero_and_keep_shapes():
+    spec = FeatureSpec(calendar=False, events=False, weather=False, district=False, yearly=False)
+    p = build_panel(_counts(200), spec, FeatureState())
+    x = make_windows(p, spec, np.array([150]))
+    assert x["seq"].shape == (2, 60, 21)
+    assert np.all(x["seq"][..., 1:] == 0) and np.all(x["fut"] == 0)
+
+
+def test_window_too_short_is_a_clear_error():
+    spec = FeatureSpec()
+    p = build_panel(_counts(50), spec, FeatureState())
+    with pytest.raises(ValueError, match="window=60"):
+        make_windows(p, spec, np.array([40]))
+
+
+# ----------------------------------------------------------------------------- baselines + intervals
+
+
+def test_baselines_shapes_and_values():
+    hist = np.arange(1, 57, dtype=float)[None, :].repeat(2, axis=0)
+    sn = baselines.seasonal_naive(hist, 30)
+    assert sn.shape == (2, 30) and list(sn[0, :7]) == list(hist[0, -7:]) and sn[0, 7] == hist[0, -7]
+    ma = baselines.moving_average(hist, 30)
+    assert np.allclose(ma, hist[0, -28:].mean())
+
+
+def test_ets_follows_weekly_pattern_and_is_nonnegative():
+    c = _counts(500, seed=3)
+    hist = c.pivot(index=["district", "category"], columns="date", values="count").to_numpy(float)
+    point, ints = baselines.ets(np.vstack([hist, np.zeros((1, hist.shape[1]))]), 30)
+    assert point.shape == (3, 30) and (point >= 0).all()
+    assert np.allclose(point[2], 0)  # all-zero series falls back cleanly
+    assert abs(point[0].mean() - hist[0, -60:].mean()) < 1.0
+    lo, hi = ints[0.2]
+    assert (lo <= point + 1e-9).all() and (hi >= point - 1e-9).all()
+
+
+def test_conformal_intervals_reach_nominal_coverage_on_poisson_counts():
+    rng = np.random.default_rng(1)
+    lam = rng.uniform(0.2, 40, size=(3000, 1)).repeat(5, axis=1)
+    q = conformal.fit_quantiles(rng.poisson(lam), lam)
+    lam2 = rng.uniform(0.2, 40, size=(3000, 1)).repeat(5, axis=1)
+    y2 = rng.poisson(lam2)
+    iv = conformal.apply_quantiles(lam2, q)
+    cov80 = np.mean((y2 >= iv["lo80"]) & (y2 <= iv["hi80"]))
+    cov95 = np.mean((y2 >= iv["lo95"]) & (y2 <= iv["hi95"]))
+    assert 0.77 <= cov80 <= 0.88 and 0.93 <= cov95 <= 0.99
+    assert (iv["lo95"] <= iv["lo80"]).all() and (iv["lo80"] >= 0).all() and (iv["hi95"] >= iv["hi80"]).all()
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def test_metrics_by_hand():
+    o = pd.Timestamp("2021-01-01")
+    pred = pd.DataFrame({
+        "origin": [o] * 4, "date": pd.date_range(o, periods=4), "district": "1", "category": "x",
+        "y_true": [0, 2, 4, 10], "y_pred": [1.0, 2.0, 2.0, 10.0],
+        "lo80": [0, 1, 3, 9], "hi80": [2, 3, 5, 11], "lo95": [0, 0, 0, 0], "hi95": [9, 9, 9, 9.0],
+    })
+    pred["mase_scale"] = 2.0
+    m = compute_metrics(pred)["overall"]
+    assert m["mae"] == pytest.approx(0.75)
+    assert m["rmse"] == pytest.approx(np.sqrt(5 / 4))
+    assert m["mape_nonzero_pct"] == pytest.approx(100 * (0 + 0.5 + 0) / 3)  # the zero day is excluded
+    assert m["smape_pct"] == pytest.approx((200 + 0 + 200 * 2 / 6 + 0) / 4)
+    assert m["mase"] == pytest.approx(0.375)
+    assert m["coverage80"] == 1.0 and m["coverage95"] == 0.75
+
+
+# ----------------------------------------------------------------------------- trends
+
+
+def test_citywide_trends_and_stl():
+    c = _counts(800)
+    t = citywide_trends(c)
+    assert list(t.columns) == ["date", "count", "roll7", "roll28", "yoy_pct"]
+    assert t["yoy_pct"].iloc[:364 + 27].isna().all() and t["yoy_pct"].iloc[-1] == pytest.approx(
+        (t["roll28"].iloc[-1] / t["roll28"].iloc[-1 - 364] - 1) * 100)
+    s = t.set_index("date")["count"]
+    d = stl_decompose(s)
+    assert list(d.columns) == ["date", "observed", "trend", "seasonal", "resid"]
+    np.testing.assert_allclose(d["trend"] + d["seasonal"] + d["resid"], d["observed"], atol=1e-6)
+    # weekend uplift shows up in the weekly component
+    wk = d.assign(dow=d["date"].dt.dayofweek).groupby("dow")["seasonal"].mean()
+    assert wk[[5, 6]].mean() > wk[[0, 1, 2, 3, 4]].mean()
+
+
+# ----------------------------------------------------------------------------- backtest CLI
+
+
+def _independent_metrics(pred: pd.DataFrame) -> dict[str, float]:
+    e = pred["y_true"] - pred["y_pred"]
+    return {"mae": float(e.abs().mean()), "rmse": float(np.sqrt((e**2).mean())),
+            "coverage80": float(((pred["y_true"] >= pred["lo80"]) & (pred["y_true"] <= pred["hi80"])).mean())}
+
+
+@pytest.mark.parametrize("model", ["moving_average", "seasonal_naive", "ets"])
+def test_backtest_cli_writes_contract_predictions(synth_dir: Path, tmp_path: Path, model: str):
+    out = tmp_path / model
+    r = run_cli("backtest", "--counts", str(synth_dir / "crime_rate_dataset.csv"), "--model", model,
+                "--origins", "3", "--step", "45", "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    pred = pd.read_parquet(out / "predictions.parquet")
+    assert list(pred.columns) == ["origin", "date", "district", "category", "y_true", "y_pred", "lo80", "hi80",
+                                  "lo95", "hi95"]
+    counts = read_table(synth_dir / "crime_rate_dataset.csv", "counts")
+    n_series = counts.groupby(["district", "category"]).ngroups
+    assert len(pred) == n_series * 3 * 30 and pred["origin"].nunique() == 3
+    assert (pred[["y_pred", "lo80", "lo95"]] >= 0).all().all()
+    assert (pred["date"] >= pred["origin"]).all()
+    # y_true is the real count on that day
+    chk = pred.merge(counts, on=["date", "district", "category"])
+    assert (chk["y_true"] == chk["count"]).all()
+    # the metrics file agrees with metrics computed independently from the predictions
+    m = json.loads((out / "metrics.json").read_text())
+    ind = _independent_metrics(pred)
+    for k, v in ind.items():
+        assert m["overall"][k] == pytest.approx(v, rel=1e-9)
+    assert set(m["by_horizon_week"]) == {"1", "2", "3", "4", "5"} and len(m["by_series"]) == n_series
+    if model == "moving_average":  # the forecast uses only the 28 days before the origin
+        o = pred["origin"].iloc[0]
+        s = counts[(counts.district == pred.district.iloc[0]) & (counts.category == pred.category.iloc[0])]
+        past = s[(s.date < o) & (s.date >= o - pd.Timedelta(days=28))]["count"].mean()
+        assert pred["y_pred"].iloc[0] == pytest.approx(past)
+
+
+def test_backtest_handles_zero_series_and_one_district(tmp_path: Path):
+    c = _counts(300, series=(("7", "arson"),), seed=2)
+    z = c.copy()
+    z["category"] = "rare"
+    z["count"] = 0
+    f = tmp_path / "one_district.csv"
+    write_table(pd.concat([c, z]), f)
+    r = run_cli("backtest", "--counts", str(f), "--model", "moving_average", "--out", str(tmp_path / "o"), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "all-zero" in r.stderr
+    pred = pd.read_parquet(tmp_path / "o" / "predictions.parquet")
+    rare = pred[pred.category == "rare"]
+    assert (rare["y_pred"] == 0).all() and (rare["lo80"] == 0).all()
+    assert rare["hi95"].max() < 3  # pooled interval quantiles, scaled by sqrt(ŷ + 1) = 1
+
+
+def test_backtest_bad_input_exit_2_and_no_output(tmp_path: Path):
+    f = tmp_path / "c.csv"
+    write_table(_counts(40), f)
+    out = tmp_path / "o"
+    r = run_cli("backtest", "--counts", str(f), "--model", "lstm", "--out", str(out))
+    assert r.returncode == 2 and "no usable origin" in r.stderr
+    assert not (out / "predictions.parquet").exists()
+    r = run_cli("backtest", "--counts", str(f), "--model", "moving_average", "--horizon", "31", "--out", str(out))
+    assert r.returncode == 2 and "--horizon 31" in r.stderr
+    r = run_cli("backtest", "--counts", str(tmp_path / "missing.csv"), "--model", "ets", "--out", str(out))
+    assert r.returncode == 2 and "missing.csv" in r.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,district,category,count\n2020-01-01,1,x,3\n2020-01-02,1,x,-1\n")
+    r = run_cli("backtest", "--counts", str(bad), "--model", "ets", "--out", str(out))
+    assert r.returncode == 2 and "count" in r.stderr and "line(s) 3" in r.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_backtest_skips_origins_without_history_with_a_warning(tmp_path: Path):
+    f = tmp_path / "c.csv"
+    write_table(_counts(200), f)
+    r = run_cli("backtest", "--counts", str(f), "--model", "seasonal_naive", "--origins", "8", "--step", "30",
+                "--out", str(tmp_path / "o"), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "skipping" in r.stderr
+    assert pd.read_parquet(tmp_path / "o" / "predictions.parquet")["origin"].nunique() < 8
