@@ -54,10 +54,9 @@ def _free_port(host: str, wanted: int) -> int:
     with socket.socket() as s:
         try:
             s.bind((host, wanted))
-            return wanted
         except OSError:
             s.bind((host, 0))
-            return int(s.getsockname()[1])
+        return int(s.getsockname()[1])
 
 
 def _cli(*args: str) -> None:

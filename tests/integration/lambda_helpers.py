@@ -16,6 +16,20 @@ from urllib.parse import quote_plus
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 
 
+def _root_conftest() -> Any:
+    # tests/integration has its own conftest.py, so `from conftest import run_cli` would find that one.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("crimecast_tests_root_conftest", EVENTS.parent / "conftest.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+run_cli = _root_conftest().run_cli  # the shared helper: `crimecast ...` in a subprocess
+
+
 def load_event(name: str) -> dict[str, Any]:
     """A deep copy of tests/events/<name>.json (real-shaped AWS events)."""
     return copy.deepcopy(json.loads((EVENTS / f"{name}.json").read_text()))

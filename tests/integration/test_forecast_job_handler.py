@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 
 import pandas as pd
 import pytest
@@ -71,12 +72,20 @@ def test_job_without_counts_fails_clearly_and_writes_nothing(aws, deployed_forec
 
     aws.stores.data.put_bytes("data/readme.txt", b"nothing here")
     mod = import_handler("forecast_job")
+    records: list[logging.LogRecord] = []
+    collector = logging.Handler()
+    collector.emit = records.append  # type: ignore[method-assign]
+    std_logger = logging.getLogger(mod.logger.name)  # the stdlib logger under powertools' Logger
+    std_logger.addHandler(collector)
 
     # When the schedule fires; then a clear error, an error metric and log, and no partial run
-    with pytest.raises(NoCountsError, match="no counts table under s3://"):
-        mod.handler(load_event("scheduled_event"), lambda_context)
-    out = capsys.readouterr().out
-    assert "ForecastJobNoCounts" in out and "forecast job has no counts table" in out
+    try:
+        with pytest.raises(NoCountsError, match="no counts table under s3://"):
+            mod.handler(load_event("scheduled_event"), lambda_context)
+    finally:
+        std_logger.removeHandler(collector)
+    assert "ForecastJobNoCounts" in capsys.readouterr().out  # EMF metric document on stdout
+    assert any(r.levelno == logging.ERROR and "no counts table" in r.getMessage() for r in records)
     assert _keys(aws.stores.results) == [] and _keys(aws.stores.reports) == []
 
 

@@ -49,8 +49,7 @@ class ApiContext:
     def prefixes(self) -> Any:
         from crimecast.jobs.forecast_job import Prefixes
 
-        s = self.settings
-        return Prefixes(data=s.data_prefix, forecasts=s.forecasts_prefix, reports=s.reports_prefix)
+        return Prefixes.from_settings(self.settings)
 
 
 def get_context(request: Request) -> ApiContext:

@@ -14,7 +14,7 @@ logger = make_logger("forecast_job")
 metrics = make_metrics()
 settings = get_settings()
 stores = Stores.from_settings(settings)
-prefixes = Prefixes(data=settings.data_prefix, forecasts=settings.forecasts_prefix, reports=settings.reports_prefix)
+prefixes = Prefixes.from_settings(settings)
 
 
 def run_date_of(event: dict[str, Any]) -> str | None:

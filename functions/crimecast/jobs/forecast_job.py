@@ -49,6 +49,12 @@ class Prefixes:
     forecasts: str = "forecasts/"
     reports: str = "reports/"
     runs: str = "runs/"
+    results: str = "results/"  # classification rows shown in the report
+
+    @classmethod
+    def from_settings(cls, s: Any) -> Prefixes:
+        return cls(data=s.data_prefix, forecasts=s.forecasts_prefix, reports=s.reports_prefix,
+                   results=s.results_prefix)
 
 
 def forecast_key(prefixes: Prefixes, run_date: str) -> str:
@@ -164,7 +170,8 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
 
                 allocation = allocate(fc, int(allocation_units))
             meta = {"forecaster": {**getattr(forecaster, "metadata", {}), **(model_info or {})}}
-            report_keys = _publish_report(reports, prefixes, run_str, fc, counts, meta, allocation)
+            recent = recent_classifications(results, run_day.date(), prefixes.results)
+            report_keys = _publish_report(reports, prefixes, run_str, fc, counts, meta, allocation, recent)
             timings["report_s"] = time.perf_counter() - t
 
     timings["total_s"] = time.perf_counter() - t_start
@@ -193,14 +200,36 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
     return manifest
 
 
+def recent_classifications(results: Storage, day: date, results_prefix: str = "results/", days: int = 7,
+                           max_rows: int = 500) -> pd.DataFrame | None:
+    """The newest classification rows (status ok) of the `days` days up to `day`, for the report; None if none."""
+    import io
+
+    import pandas as pd
+
+    wanted = {(day - pd.Timedelta(days=i).to_pytimedelta()).isoformat() for i in range(days)}
+    keys = []
+    for d in sorted(wanted, reverse=True):
+        keys += sorted((i.key for i in results.list(f"{results_prefix}rows/date={d}/")), reverse=True)
+        if len(keys) >= max_rows:
+            break
+    frames = [pd.read_parquet(io.BytesIO(results.get_bytes(k))) for k in keys[:max_rows]]
+    if not frames:
+        return None
+    df = pd.concat(frames, ignore_index=True)
+    df = df[df["status"] == "ok"].rename(columns={"classified_at": "created_at"})
+    return df if len(df) else None
+
+
 def _publish_report(reports: Storage, prefixes: Prefixes, run_str: str, fc: pd.DataFrame, counts: pd.DataFrame,
-                    model_info: dict[str, Any], allocation: pd.DataFrame | None) -> list[str]:
+                    model_info: dict[str, Any], allocation: pd.DataFrame | None,
+                    classifications: pd.DataFrame | None = None) -> list[str]:
     from crimecast.report import build_report
 
     with tempfile.TemporaryDirectory(prefix="crimecast-report-") as td:
         out = Path(td)
         build_report(out, forecasts=fc, history=counts, run_date=run_str, model_info=model_info,
-                     allocation=allocation)
+                     allocation=allocation, classifications=classifications)
         files = sorted(p for p in out.rglob("*") if p.is_file())
         # index.html last, so a reader never gets a page whose scripts are not there yet.
         files.sort(key=lambda p: p.name == "index.html")
