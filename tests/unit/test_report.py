@@ -76,7 +76,7 @@ def test_full_report_has_every_section_and_offline_js(tmp_path):
     s = p["series"]["D0|theft"]
     assert all(lo <= y <= hi for lo, y, hi in zip(s["lo80"], s["y_pred"], s["hi80"], strict=True))
     # Backtest: the model is compared with the seasonal-naive baseline
-    assert "mae_vs_seasonal_naive" in text and "0.750" in text
+    assert "MAE ÷ seasonal-naive" in text and "0.750" in text
 
 
 def test_trends_section_uses_the_forecasting_trends_module(tmp_path):

@@ -34,6 +34,7 @@ table.data th{background:#f0f4f8}
 .risk-High{color:#c62828;font-weight:600} .risk-Medium{color:#ef6c00;font-weight:600} .risk-Low{color:#2e7d32}
 .plot{min-height:200px}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:16px}
+.cards>div{min-width:0;overflow-x:auto} .cards li{overflow-wrap:anywhere}
 .cards div h3{font-size:16px;margin:8px 0 4px} ul{margin:4px 0 8px 18px;padding:0}
 footer{color:#829ab1;font-size:12px;text-align:center;padding:12px}
 """

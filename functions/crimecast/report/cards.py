@@ -34,17 +34,31 @@ def _items(values: list[str]) -> str:
     return "<ul>" + "".join(f"<li>{html.escape(v)}</li>" for v in values) + "</ul>"
 
 
+def _fmt(v: object) -> str:
+    if isinstance(v, str) and len(v) > 24 and " " not in v:
+        return v[:16] + "…"  # hashes: the prefix identifies them
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    if isinstance(v, list | tuple) and len(v) <= 4:
+        return " – ".join(map(str, v)) if len(v) == 2 and all(isinstance(x, str) for x in v) else str(list(v))
+    return str(v)
+
+
 def _meta_lines(meta: dict) -> list[str]:
-    lines = []
-    for key in ("name", "version", "created_at", "trained_at", "architecture", "model_type"):
-        if key in meta:
-            lines.append(f"{key}: {meta[key]}")
-    for key in ("training_data", "data", "train_range", "training_range", "data_hash", "source", "sources"):
-        if key in meta:
-            val = meta[key]
-            if isinstance(val, dict):
-                val = ", ".join(f"{k}={v}" for k, v in list(val.items())[:8])
-            lines.append(f"{key}: {val}")
+    """The few metadata.json fields an analyst needs: version, when, profile, training data, metrics."""
+    lines = [f"{k} {_fmt(meta[k])}" for k in ("version", "created_utc", "created_at", "profile", "arch")
+             if k in meta]
+    training = meta.get("training") or meta.get("training_data") or {}
+    if isinstance(training, dict):
+        keep = [f"{k} {_fmt(v)}" for k, v in training.items()
+                if any(w in k for w in ("range", "source", "hash", "sha", "images", "n_train", "classes"))]
+        if keep:
+            lines.append("training: " + ", ".join(keep[:6]))
+    metrics = meta.get("metrics")
+    if isinstance(metrics, dict):
+        nums = [f"{k} {_fmt(v)}" for k, v in metrics.items() if isinstance(v, int | float) and not isinstance(v, bool)]
+        if nums:
+            lines.append("metrics: " + ", ".join(nums[:6]))
     return lines
 
 

@@ -48,15 +48,27 @@ def figure_html(fig, div_id: str, height: int = 420) -> str:  # type: ignore[no-
                                                config=PLOT_CONFIG, default_height=f"{height}px") + "</div>")
 
 
+# Column headings an analyst reads (the data keep their machine names).
+HEADINGS = {
+    "units": "units", "expected_weighted": "expected weighted incidents/day",
+    "covered_weighted": "of which covered", "forecast_share": "share of forecast harm",
+    "unit_share": "share of units", "visits_per_shift": "hot-spot visits/shift", "visit_minutes": "minutes/visit",
+    "revisit_minutes": "revisit every (min)", "mae_vs_seasonal_naive": "MAE ÷ seasonal-naive", "mae": "MAE",
+    "rmse": "RMSE", "mase": "MASE", "smape_pct": "sMAPE %", "poisson_deviance": "Poisson deviance",
+    "coverage80": "80 % coverage", "coverage95": "95 % coverage", "risk_level": "risk", "model_version": "model",
+}
+PERCENT_COLUMNS = {"forecast_share", "unit_share"}
+
+
 def table_html(df: pd.DataFrame, floats: str = "{:.2f}", max_rows: int = 200) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    head = "".join(f"<th>{html.escape(HEADINGS.get(str(c), str(c)))}</th>" for c in df.columns)
     rows = []
     for _, r in df.head(max_rows).iterrows():
         cells = []
         for c in df.columns:
             v = r[c]
             if isinstance(v, float | np.floating):
-                text = "—" if pd.isna(v) else floats.format(v)
+                text = "—" if pd.isna(v) else (f"{v:.0%}" if c in PERCENT_COLUMNS else floats.format(v))
             elif isinstance(v, pd.Timestamp):
                 text = v.strftime("%Y-%m-%d %H:%M") if (v.hour or v.minute) else v.date().isoformat()
             else:
