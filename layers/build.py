@@ -172,6 +172,9 @@ def build(name: str, force: bool = False) -> Path:
         deps.parent.mkdir(parents=True)
         tmp.rename(deps)
         stamp.write_text(digest + "\n")
+    # Anything that imported from the bundle here (tests) may have left bytecode: Lambda never sees it.
+    for cache in list(deps.rglob("__pycache__")):
+        shutil.rmtree(cache, ignore_errors=True)
     if spec["kind"] == "image":
         ctx = image_dir(name)
         shutil.copy2(HERE / "Dockerfile", ctx / "Dockerfile")

@@ -134,7 +134,8 @@ def test_trimmed_bundle_runs_under_python312(built_bundles: Any, lambda_runtime_
     if py is None:
         pytest.skip("no python3.12 interpreter on this machine")
     code = ROOT / "functions" if bundle == "api" else built_bundles.image_dir("worker") / "app"
-    proc = subprocess.run([py, "-I", str(HERE / "bundle_smoke.py"), bundle, str(built_bundles.deps_dir(bundle)),
+    # -B: write no bytecode into the bundle (it would inflate the measured size).
+    proc = subprocess.run([py, "-I", "-B", str(HERE / "bundle_smoke.py"), bundle, str(built_bundles.deps_dir(bundle)),
                            str(code), str(lambda_runtime_packages), str(forecaster_model_dir / "model.tflite")],
                           capture_output=True, text=True, timeout=600, cwd="/tmp")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
