@@ -33,7 +33,7 @@ LABELS = ["High", "Medium", "Low"]
 RISK_TO_INDEX = {"high": 0, "medium": 1, "low": 2}
 DIR_TO_RISK = {"high_risk": "high", "medium_risk": "medium", "low_risk": "low", "high": "high", "medium": "medium",
                "low": "low"}
-SPLIT_BLOCK = 11  # EfficientNet blocks [0, SPLIT_BLOCK) frozen + cached; the rest fine-tuned
+SPLIT_BLOCK = 15  # EfficientNet blocks [0, SPLIT_BLOCK) frozen + cached; the rest fine-tuned
 VARIANT_FILES = {"float32": "model_float32.tflite", "dynamic": "model_dynamic.tflite", "int8": "model_int8.tflite"}
 
 
@@ -391,7 +391,7 @@ def fit(x: np.ndarray, y: np.ndarray, tr: np.ndarray, va: np.ndarray, cfg: Train
 
     trunk, top, full = build_effnet_parts(cfg.size, en.ported_weights())
     views = cfg.views or (1 if cfg.quick else 4)
-    epochs = cfg.epochs or (4 if cfg.quick else 10)
+    epochs = cfg.epochs or (4 if cfg.quick else 8)
     cache = cfg.cache_dir
     feats = []
     import tempfile
@@ -399,13 +399,16 @@ def fit(x: np.ndarray, y: np.ndarray, tr: np.ndarray, va: np.ndarray, cfg: Train
     tmpd = tempfile.TemporaryDirectory(prefix="crimecast-trunk-")
     runner = None
     for v in range(views):
-        key = hashlib.sha256(x[tr][:: max(1, len(tr) // 64)].tobytes() + f"{len(tr)}-{v}-{cfg.seed}".encode())
+        key = hashlib.sha256(x[tr][:: max(1, len(tr) // 64)].tobytes()
+                             + f"{len(tr)}-{v}-{cfg.seed}-{SPLIT_BLOCK}".encode())
         cpath = cache / f"effnet-feat-{key.hexdigest()[:16]}.npy" if cache else None
         if cpath is not None and cpath.exists():
             feats.append(np.load(cpath))
             continue
         xv = x[tr] if v == 0 else augment(x[tr], np.random.default_rng([cfg.seed, v]))
-        runner = runner or _TrunkRunner(trunk, Path(tmpd.name))
+        if runner is None:
+            # quick: Keras predict on a few images beats a TFLite conversion of the trunk
+            runner = (lambda xb: trunk.predict(xb, verbose=0)) if cfg.quick else _TrunkRunner(trunk, Path(tmpd.name))
         f = _features(runner, xv, f"backbone view {v + 1}/{views}")
         if cpath is not None:
             cpath.parent.mkdir(parents=True, exist_ok=True)
@@ -414,7 +417,8 @@ def fit(x: np.ndarray, y: np.ndarray, tr: np.ndarray, va: np.ndarray, cfg: Train
                     np.save(fh, f)
         feats.append(f)
     if len(va):
-        runner = runner or _TrunkRunner(trunk, Path(tmpd.name))
+        if runner is None:
+            runner = (lambda xb: trunk.predict(xb, verbose=0)) if cfg.quick else _TrunkRunner(trunk, Path(tmpd.name))
         fva = _features(runner, x[va], "backbone validation")
     else:
         fva = np.zeros((0, *feats[0].shape[1:]), np.float16)
@@ -452,9 +456,7 @@ def train(out: str | Path, images: str | Path | None = None, labels: str | Path 
     """Full pipeline: data → fit → export variants → LiteRT check → calibration → metadata.json. Returns metadata."""
     cfg = cfg or TrainConfig()
     if cfg.arch is None:
-        # --quick is the test profile: the small seed CNN trains and converts in seconds; the transfer model's
-        # int8 conversion alone takes ~1 min on a busy core.
-        cfg.arch = "seed" if cfg.quick else "efficientnet_lite0"
+        cfg.arch = "efficientnet_lite0"
     if cfg.size is None:
         cfg.size = 96 if (cfg.quick and cfg.arch == "seed") else 224
     if cfg.quick:

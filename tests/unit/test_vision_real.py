@@ -1,0 +1,30 @@
+"""Opt-in (CRIMECAST_REAL_TESTS=1): a short real-image training run and evaluate-classifier on the real CSV."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+pytestmark = [pytest.mark.real,
+              pytest.mark.skipif(os.environ.get("CRIMECAST_REAL_TESTS") != "1", reason="set CRIMECAST_REAL_TESTS=1")]
+
+
+def test_short_real_training_beats_chance_on_group_holdout(shared_dir: Path, tmp_path: Path):
+    labels = shared_dir / "data" / "real-images" / "labels.csv"
+    out = tmp_path / "m"
+    proc = run_cli("train-classifier", "--labels", str(labels), "--out", str(out), "--epochs", "2", "--views", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["metrics"]["validation_keras"]["macro_f1"] > 0.55  # chance is ~0.33
+    assert set(meta["variants"]) == {"float32", "dynamic", "int8"}
+    proc = run_cli("evaluate-classifier", "--model", str(out), "--labels", str(labels))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rep = json.loads(proc.stdout)
+    assert rep["n"] >= 1600 and set(rep["per_source"]) >= {"surv-fight", "graffiti"}
+    clip = shared_dir / "data" / "real-images" / "videos"
+    proc = run_cli("classify", "--json", "--model", str(out), str(clip))
+    assert proc.returncode == 0 and all("frames" in json.loads(x) for x in proc.stdout.splitlines())
