@@ -190,3 +190,29 @@ def test_missing_local_model_is_a_message_in_the_window(display, tmp_path):
     state, _, _ = _run_gui(display, tmp_path, "--source", str(_any_video()), "--model", str(tmp_path / "nomodel"),
                            "--exit-after-results", "1", "--exit-after", "60")
     assert "no classifier model in" in state["status"]
+
+
+def test_image_file_is_classified_once_via_the_api(display, tmp_path, fake_api):
+    import cv2
+    import numpy as np
+
+    url, seen = fake_api
+    img = tmp_path / "still.png"
+    cv2.imwrite(str(img), np.full((90, 120, 3), 128, np.uint8))
+    state, _, _ = _run_gui(display, tmp_path, "--source", str(img), "--api", url, "--token", "Bearer s3cret",
+                           "--exit-after-results", "5", "--exit-after", "60")
+    assert len(state["results"]) == 1 and len(seen) == 1 and seen[0]["jpeg"]
+    assert state["status"].startswith("finished: 1 frame(s) classified")
+
+
+def test_backend_and_source_errors_are_client_errors(tmp_path):
+    from crimecast.gui import ClientError, RemoteBackend, parse_source
+
+    with pytest.raises(ClientError, match="must start with https://"):
+        RemoteBackend("api.example.org")
+    with pytest.raises(ClientError, match="choose an image or video file"):
+        parse_source("  ")
+    with pytest.raises(ClientError, match="is a folder"):
+        parse_source(str(tmp_path))
+    assert parse_source("0") == ("camera", 0)
+    assert parse_source("rtsp://cam.local/stream") == ("camera", "rtsp://cam.local/stream")
