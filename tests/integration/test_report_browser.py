@@ -104,6 +104,12 @@ def test_full_report_renders_without_js_errors(browser, tmp_path):
     # Then there are no JS errors and every figure drew traces
     assert _js_errors(browser) == []
     assert browser.execute_script("return typeof Plotly") == "object"
+    # Offline: every resource the page loaded came from disk
+    urls = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)"
+                                  ".concat([...document.querySelectorAll('[src],link[href]')]"
+                                  ".map(e => e.src || e.href))")
+    assert any(u.endswith("/plotly.min.js") for u in urls)
+    assert all(u.startswith("file://") for u in urls), urls
     ids = browser.execute_script(
         "return [...document.querySelectorAll('.plotly-graph-div')].filter(e => e.querySelector("
         "'.scatterlayer .trace, .barlayer .trace, .heatmaplayer .hm, .contourlayer .contour, canvas, image'))"
