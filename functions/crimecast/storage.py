@@ -73,13 +73,23 @@ class S3Storage:
     def uri(self, key: str) -> str:
         return f"s3://{self.name}/{key}"
 
-    def _missing(self, exc: Exception) -> bool:
+    def _missing(self, exc: Exception, key: str | None = None) -> bool:
         from botocore.exceptions import ClientError
 
         if not isinstance(exc, ClientError):
             return False
         code = str(exc.response.get("Error", {}).get("Code", ""))
-        return code in {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
+        if code in {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}:
+            return True
+        # Without an unconditional s3:ListBucket grant, S3 answers 403 (not 404) for a missing key. Our roles
+        # may list only their prefixes, so ask the listing whether the key is really there.
+        if code in {"403", "AccessDenied", "Forbidden"} and key is not None:
+            return not self._listed(key)
+        return False
+
+    def _listed(self, key: str) -> bool:
+        resp = self.client.list_objects_v2(Bucket=self.name, Prefix=key, MaxKeys=1)
+        return any(o["Key"] == key for o in resp.get("Contents", []))
 
     def get_bytes(self, key: str, version_id: str | None = None) -> bytes:
         kw: dict[str, Any] = {"Bucket": self.name, "Key": key}
@@ -88,7 +98,7 @@ class S3Storage:
         try:
             return bytes(self.client.get_object(**kw)["Body"].read())
         except Exception as exc:
-            if self._missing(exc):
+            if self._missing(exc, key):
                 raise NotFound(self.uri(key)) from None
             raise
 
@@ -105,18 +115,15 @@ class S3Storage:
         try:
             r = self.client.head_object(Bucket=self.name, Key=key)
         except Exception as exc:
-            if self._missing(exc):
+            if self._missing(exc, key):
                 raise NotFound(self.uri(key)) from None
             raise
         return ObjectInfo(key, int(r.get("ContentLength", 0)), r["LastModified"], str(r.get("ETag", "")).strip('"'),
                           r.get("VersionId"), r.get("ContentType"))
 
     def exists(self, key: str) -> bool:
-        try:
-            self.head(key)
-        except NotFound:
-            return False
-        return True
+        # A prefix listing needs only prefix-scoped s3:ListBucket; HEAD of a missing key would need more.
+        return self._listed(key)
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix)
@@ -135,7 +142,7 @@ class S3Storage:
             try:
                 self.client.download_file(self.name, key, str(tmp))
             except Exception as exc:
-                if self._missing(exc):
+                if self._missing(exc, key):
                     raise NotFound(self.uri(key)) from None
                 raise
         return target

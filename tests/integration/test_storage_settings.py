@@ -92,3 +92,26 @@ def test_model_cache_fetches_latest_once(aws, tmp_path):
     assert not any((tmp_path / "other-cache").rglob("model.tflite"))  # nothing half-downloaded left behind
     with pytest.raises(ModelNotFoundError, match="no model versions"):
         fetch_model(aws.stores.models, "models/forecaster", "latest", tmp_path / "cache")
+
+
+def test_s3_missing_key_behind_a_403_is_not_found(aws):
+    # Given a role whose s3:ListBucket is prefix-scoped: S3 answers 403, not 404, for a missing key
+    from botocore.exceptions import ClientError
+    from crimecast.storage import NotFound, S3Storage
+
+    store = S3Storage(aws.stores.results.name, client=aws.client)
+    store.put_bytes("results/there.json", b"{}")
+    real_head = aws.client.head_object
+
+    def head_403(**kw):
+        if kw["Key"] != "results/there.json":
+            raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"}}, "HeadObject")
+        return real_head(**kw)
+
+    store.client = type("C", (), {"head_object": staticmethod(head_403),
+                                  "list_objects_v2": staticmethod(aws.client.list_objects_v2)})()
+    # Then a missing key is NotFound (checked via the listing), an existing one is found
+    with pytest.raises(NotFound):
+        store.head("results/missing.json")
+    assert store.head("results/there.json").size == 2
+    assert store.exists("results/there.json") and not store.exists("results/missing.json")

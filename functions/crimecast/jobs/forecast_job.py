@@ -15,6 +15,7 @@ Nothing is written before all inputs are read and validated, so bad input leaves
 from __future__ import annotations
 
 import json
+import logging
 import re
 import tempfile
 import time
@@ -27,6 +28,8 @@ from crimecast.storage import Storage
 
 if TYPE_CHECKING:
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 TABLE_PATTERNS = {
     "counts": re.compile(r"(count|crime_rate)", re.I),
@@ -170,7 +173,12 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
 
                 allocation = allocate(fc, int(allocation_units))
             meta = {"forecaster": {**getattr(forecaster, "metadata", {}), **(model_info or {})}}
-            recent = recent_classifications(results, run_day.date(), prefixes.results)
+            try:
+                recent = recent_classifications(results, run_day.date(), prefixes.results)
+            except Exception as exc:  # the report section is optional; the forecast run is not
+                log.warning("report without classifications: cannot read %s: %s",
+                            results.uri(prefixes.results + "rows/"), exc)
+                recent = None
             report_keys = _publish_report(reports, prefixes, run_str, fc, counts, meta, allocation, recent)
             timings["report_s"] = time.perf_counter() - t
 
