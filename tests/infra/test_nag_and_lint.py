@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from cdk_helpers import INFRA
 
+pytestmark = pytest.mark.slow  # builds the Lambda bundles (first run: pip downloads) and synthesizes
+
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 
 

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from cdk_helpers import ROOT
 
+pytestmark = pytest.mark.slow  # builds the Lambda bundles (first run: pip downloads) and synthesizes
+
 HERE = Path(__file__).resolve().parent
 
 

@@ -1,0 +1,26 @@
+"""Deploy-time context validation: a bad value fails with the context key named (no synth needed)."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import pytest
+from cdk_helpers import INFRA
+
+
+@pytest.mark.parametrize("context, message", [
+    ({"crimecast:auth": "cognito"}, "crimecast:auth"),
+    ({"crimecast:auth": "jwt"}, "jwtIssuer"),
+    ({"crimecast:forecastSchedule": "every day"}, "forecastSchedule"),
+    ({"crimecast:logRetentionDays": "45"}, "logRetentionDays"),
+    ({"crimecast:corsOrigins": "ftp://x"}, "corsOrigins"),
+])
+def test_bad_context_is_rejected_with_the_key_named(context: dict[str, str], message: str) -> None:
+    if str(INFRA) not in sys.path:
+        sys.path.insert(0, str(INFRA))
+    from aws_cdk import App
+    from crimecast_infra.config import ConfigError, DeployConfig
+
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        DeployConfig.from_context(App(context=context))
