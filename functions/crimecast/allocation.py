@@ -152,12 +152,15 @@ def _forecast_day(forecasts: pd.DataFrame, date: object) -> tuple[pd.DataFrame, 
 
 def allocate(forecasts: pd.DataFrame, units: int, *, date: object = None,
              severity: dict[str, float] | None = None, min_units: int | dict[str, int] | None = None,
-             max_units: int | dict[str, int] | None = None, coverage: float = DEFAULT_COVERAGE) -> pd.DataFrame:
+             max_units: int | dict[str, int] | None = None, coverage: float = DEFAULT_COVERAGE,
+             upper_weight: float = 0.0) -> pd.DataFrame:
     """Allocate `units` patrol units (per shift) over the districts of one forecast day.
 
     forecasts: long table `date, district, category, y_pred[, lo80, hi80, ...]` (crimes/day).
     date: the day to plan for (default: the first forecast day). severity: weight per category.
     min_units / max_units: one bound for all districts or a {district: units} mapping.
+    upper_weight: 0 plans for the mean forecast; w in (0, 1] plans for y_pred + w·(hi80 − y_pred), i.e.
+    leans towards districts whose forecast is uncertain upwards (needs hi80; ignored rows have none).
     Returns one row per district (sorted by expected_weighted, largest first) with units,
     expected_weighted (severity-weighted incidents/day), covered_weighted (of those, expected covered),
     forecast_share vs unit_share (equity view), and a Koper-curve dosage: visits_per_shift,
@@ -176,7 +179,14 @@ def allocate(forecasts: pd.DataFrame, units: int, *, date: object = None,
     cats = sorted(day_df["category"].astype(str).unique().tolist())
     w = severity_for(cats, severity)
     day_df["w"] = day_df["category"].astype(str).map(w)
-    day_df["weighted"] = day_df["w"] * day_df["y_pred"]
+    if not 0.0 <= upper_weight <= 1.0:
+        raise ValueError(f"upper_weight must be in [0, 1], got {upper_weight}")
+    planned = day_df["y_pred"]
+    if upper_weight > 0:
+        if "hi80" not in day_df.columns or day_df["hi80"].isna().all():
+            raise ValueError("upper_weight > 0 needs the hi80 column (80 % upper bound) in the forecasts")
+        planned = planned + upper_weight * (day_df["hi80"].fillna(day_df["y_pred"]) - planned).clip(lower=0)
+    day_df["weighted"] = day_df["w"] * planned
     demand = day_df.groupby("district")["weighted"].sum().reindex(districts).to_numpy(dtype=float)
     hi80 = None
     if "hi80" in day_df.columns and day_df["hi80"].notna().all():
@@ -212,5 +222,6 @@ def allocate(forecasts: pd.DataFrame, units: int, *, date: object = None,
     out.attrs["date"] = None if day is None else day.date().isoformat()
     out.attrs["units"] = units
     out.attrs["coverage"] = coverage
+    out.attrs["upper_weight"] = upper_weight
     out.attrs["severity"] = w
     return out

@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="category weights: JSON {category: weight} or CSV with columns category,weight")
     p.add_argument("--min", dest="min_units", type=_bound, default=None, help="N or DISTRICT=N,… (minimum units)")
     p.add_argument("--max", dest="max_units", type=_bound, default=None, help="N or DISTRICT=N,… (maximum units)")
+    p.add_argument("--upper-weight", type=float, default=0.0,
+                   help="0 (default): plan for the mean forecast; up to 1: lean towards the 80 %% upper bound")
     p.add_argument("--out", type=Path, default=None, help="write the table (.csv, .parquet or .json)")
     p.set_defaults(func=_run)
 
@@ -110,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
     forecasts = read_forecasts(args.forecasts)
     severity = read_severity(args.severity) if args.severity else None
     table = allocate(forecasts, args.units, date=args.date, severity=severity, min_units=args.min_units,
-                     max_units=args.max_units)
+                     max_units=args.max_units, upper_weight=args.upper_weight)
     day = table.attrs.get("date")
     if args.out:
         suffix = args.out.suffix.lower()

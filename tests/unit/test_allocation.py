@@ -189,3 +189,17 @@ def test_cli_names_the_bad_file_and_column(tmp_path):
     proc = run_cli("allocate", "--forecasts", str(src), "--units", "2")
     assert proc.returncode == 2
     assert str(src) in proc.stderr and "'y_pred'" in proc.stderr and "line(s) 3" in proc.stderr
+
+
+def test_upper_weight_plans_for_uncertain_districts():
+    # Given equal means but B far more uncertain upwards
+    fc = _forecasts({"A": {"theft": 5.0}, "B": {"theft": 5.0}}, days=1)
+    fc.loc[fc["district"] == "B", "hi80"] = 25.0
+    mean_plan = allocate(fc, 6).set_index("district")
+    cautious = allocate(fc, 6, upper_weight=1.0).set_index("district")
+    assert mean_plan.loc["A", "units"] == mean_plan.loc["B", "units"] == 3
+    assert cautious.loc["B", "units"] > cautious.loc["A", "units"]
+    with pytest.raises(ValueError, match="needs the hi80 column"):
+        allocate(_forecasts({"A": {"theft": 1.0}}, intervals=False), 2, upper_weight=0.5)
+    with pytest.raises(ValueError, match=r"upper_weight must be in \[0, 1\]"):
+        allocate(fc, 2, upper_weight=2.0)

@@ -162,3 +162,11 @@ def test_payload_uses_the_latest_run_only():
     b["run_date"] = pd.Timestamp("2026-01-05")
     p = forecast_payload(pd.concat([a, b]), None)
     assert p["series"]["D0|theft"]["y_pred"][0] == round(float(b["y_pred"].iloc[0]), 2)
+
+
+def test_malformed_tables_are_named_and_nothing_is_written(tmp_path):
+    with pytest.raises(ValueError, match=r"forecasts table is missing column\(s\) \['y_pred'\]"):
+        build_report(tmp_path / "x", forecasts=_forecasts().drop(columns=["y_pred"]))
+    with pytest.raises(ValueError, match=r"history table is missing column\(s\) \['count'\]"):
+        build_report(tmp_path / "x", forecasts=None, history=_history().rename(columns={"count": "n"}))
+    assert not (tmp_path / "x").exists()

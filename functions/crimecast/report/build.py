@@ -50,9 +50,22 @@ def _plotly_js() -> str:
     return get_plotlyjs()
 
 
-def _as_frame(df: pd.DataFrame | None) -> pd.DataFrame | None:
+REQUIRED = {
+    "forecasts": ("date", "district", "category", "y_pred"),
+    "history": ("date", "district", "category", "count"),
+    "allocation": ("district", "units", "forecast_share", "unit_share"),
+}
+
+
+def _as_frame(df: pd.DataFrame | None, name: str | None = None) -> pd.DataFrame | None:
+    """None for a missing or empty table; ValueError naming the table and columns for a malformed one."""
     if df is None or len(df) == 0:
         return None
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"build_report: {name or 'table'} must be a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in REQUIRED.get(name or "", ()) if c not in df.columns]
+    if missing:
+        raise ValueError(f"build_report: {name} table is missing column(s) {missing}; found {list(df.columns)}")
     return df
 
 
@@ -68,8 +81,11 @@ def build_report(out_dir: Path, *, forecasts: pd.DataFrame | None, history: pd.D
     model_info: {"forecaster": metadata, "classifier": metadata}; incidents: rows with lat/lon for the map.
     """
     out_dir = Path(out_dir)
-    forecasts, history, allocation = _as_frame(forecasts), _as_frame(history), _as_frame(allocation)
+    forecasts, history = _as_frame(forecasts, "forecasts"), _as_frame(history, "history")
+    allocation = _as_frame(allocation, "allocation")
     classifications, incidents = _as_frame(classifications), _as_frame(incidents)
+    if backtest is not None and not isinstance(backtest, dict):
+        raise ValueError(f"build_report: backtest must be the metrics.json dict, got {type(backtest).__name__}")
     model_info = model_info or {}
     if run_date is None and forecasts is not None and "run_date" in forecasts.columns:
         run_date = pd.to_datetime(forecasts["run_date"]).max()

@@ -420,9 +420,15 @@ def allocation_section(allocation: pd.DataFrame | None, forecasts: pd.DataFrame 
     import plotly.graph_objects as go
 
     a = allocation.copy()
-    if "date" in a.attrs and a.attrs.get("date"):
-        s.add(f"<p>Planned day: <b>{html.escape(str(a.attrs['date']))}</b>, "
-              f"{int(a['units'].sum())} units.</p>")
+    facts = [f"{int(a['units'].sum())} units"]
+    if a.attrs.get("date"):
+        facts.insert(0, f"planned day <b>{html.escape(str(a.attrs['date']))}</b>")
+    if a.attrs.get("coverage"):
+        facts.append(f"planning assumption: each extra unit in a district covers {a.attrs['coverage']:.0%} of the "
+                     "expected harm still uncovered there")
+    if a.attrs.get("upper_weight"):
+        facts.append(f"demand leans {a.attrs['upper_weight']:.0%} of the way to the 80 % upper forecast bound")
+    s.add("<p>" + "; ".join(facts) + ".</p>")
     fig = go.Figure()
     fig.add_trace(go.Bar(x=a["district"].astype(str), y=a["forecast_share"], name="share of forecast harm",
                          marker_color="#f0b429"))
