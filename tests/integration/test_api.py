@@ -49,6 +49,11 @@ def test_classify_bad_inputs_are_problem_details(client, deployed_classifier, sy
     assert "truncated" in body["detail"] or "corrupt" in body["detail"] or "cannot" in body["detail"]
     _problem(client.post("/v1/classify", content=b"hello, not an image", headers={"content-type": "image/png"}), 422)
     _problem(client.post("/v1/classify", files={"other": (None, "x")}), 400)
+    _problem(client.post("/v1/classify", files={"file": ("empty.jpg", b"", "image/jpeg")}), 400)
+    # a video container with garbage inside
+    fake_mp4 = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 20
+    _problem(client.post("/v1/classify?filename=clip.mp4", content=fake_mp4, headers={"content-type": "video/mp4"}),
+             422)
 
 
 def test_classify_over_the_limit_is_413_pointing_to_uploads(aws, monkeypatch, deployed_classifier):

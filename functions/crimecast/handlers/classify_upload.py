@@ -16,7 +16,8 @@ settings = get_settings()
 stores = Stores.from_settings(settings)  # one boto3 client per cold start
 
 
-@logger.inject_lambda_context
+# S3's request id of the upload ties our logs to the S3 server access log and CloudTrail entry.
+@logger.inject_lambda_context(correlation_id_path='Records[0].responseElements."x-amz-request-id"')
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     classifier, ref = load_classifier(stores.models, settings)  # fetched to /tmp once per cold start
