@@ -231,3 +231,14 @@ def test_backtest_skips_origins_without_history_with_a_warning(tmp_path: Path):
     assert r.returncode == 0, r.stderr
     assert "skipping" in r.stderr
     assert pd.read_parquet(tmp_path / "o" / "predictions.parquet")["origin"].nunique() < 8
+
+
+def test_blend_weight_prefers_the_better_forecast():
+    from crimecast_training.forecaster import fit_blend
+
+    rng = np.random.default_rng(0)
+    scale = rng.uniform(5, 40, 2000)
+    y = rng.poisson(scale[:, None] * 1.3 * np.ones((1, 30)))
+    good = fit_blend(np.full((2000, 30), 1.3), np.ones(2000), y, scale)  # model right, MA28 wrong
+    bad = fit_blend(np.full((2000, 30), 0.5), np.ones(2000), y, scale)  # model wrong, MA28 closer
+    assert len(good) == 30 and min(good) >= 0.8 and max(bad) <= 0.2

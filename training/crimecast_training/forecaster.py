@@ -145,6 +145,7 @@ def ma28_ratio(x: dict[str, np.ndarray], spec: FeatureSpec) -> np.ndarray:
 def fit_blend(r_model: np.ndarray, r_ma: np.ndarray, y: np.ndarray, scale: np.ndarray) -> list[float]:
     """Per-horizon weight w in [0, 1] for w·model + (1-w)·MA28, minimising calibration MAE (counts)."""
     grid = np.linspace(0, 1, 11)
+    scale = np.ravel(scale)
     ws = []
     for j in range(r_model.shape[1]):
         best = min(grid, key=lambda w: np.nanmean(np.abs(y[:, j] - scale * (w * r_model[:, j] +
@@ -221,7 +222,7 @@ def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.
     model = _ensemble(models, spec, state)
     r_cal = _predict_ratio(model, xcal)
     r_ma = ma28_ratio(xcal, spec)
-    blend = fit_blend(r_cal, r_ma, xcal["target"], xcal["scale"][:, None])
+    blend = fit_blend(r_cal, r_ma, xcal["target"], xcal["scale"])
     yhat_cal = apply_blend(r_cal, r_ma, blend) * xcal["scale"][:, None]
     q = conformal.fit_quantiles(xcal["target"], yhat_cal)
     iv = conformal.apply_quantiles(yhat_cal, q)
