@@ -53,6 +53,8 @@ class TrainConfig:
     cal_days: int = 90
     seeds: int = 1
     seed: int = 0
+    max_train_windows: int = 60000  # memory bound (≈ 5 KB per window): thin the origins for large panels
+    max_cal_windows: int = 20000
 
     @classmethod
     def quick(cls) -> TrainConfig:
@@ -181,6 +183,13 @@ def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.
     train_last = cal_first - h  # last training origin: its targets end before calibration targets start
     train_first = max(w, train_last - cfg.history_days)
     train_origins = np.arange(train_first, train_last + 1)
+    n_s = len(panel.keys)
+    if n_s * len(train_origins) > cfg.max_train_windows:  # many series: every k-th origin (newest kept)
+        k = int(np.ceil(n_s * len(train_origins) / cfg.max_train_windows))
+        train_origins = train_origins[::-1][::k][::-1]
+    if n_s * len(cal_origins) > cfg.max_cal_windows:
+        k = int(np.ceil(n_s * len(cal_origins) / cfg.max_cal_windows))
+        cal_origins = cal_origins[::-1][::k][::-1]
     xtr = make_windows(panel, spec, train_origins)
     xcal = make_windows(panel, spec, cal_origins)
     ytr = xtr["target"] / xtr["scale"][:, None]

@@ -137,6 +137,10 @@ class CrimeForecaster:
             c = c[pd.to_datetime(c["date"]) <= pd.Timestamp(as_of)]
             if len(c) == 0:
                 raise ValueError(f"counts: no rows on or before as_of={as_of}")
+            last = pd.to_datetime(counts["date"]).max()
+            if pd.Timestamp(as_of) > last:
+                raise ValueError(f"as_of={as_of} is after the last counts date {last.date()}: counts up to as_of "
+                                 "are needed")
         state = self.state
         if districts is not None and self.spec.district:
             # Standardise with the training districts when they are known; new districts get zeros.
