@@ -74,6 +74,7 @@ class DeployConfig:
     forecaster_model_version: str = "latest"
     alarm_email: str = ""
     nag: bool = True
+    api_packaging: str = "zip"  # "zip" (layer, no OpenCV: fast cold start) or "image" (worker image: inline video)
 
     @classmethod
     def from_context(cls, scope: Construct) -> DeployConfig:
@@ -92,6 +93,9 @@ class DeployConfig:
         for origin in cors:
             if origin != "*" and not origin.startswith(("https://", "http://localhost")):
                 raise ConfigError(f"context {PREFIX}corsOrigins: {origin!r} is not an https:// origin")
+        packaging = str(_get(scope, "apiPackaging", "zip")).strip().lower()
+        if packaging not in {"zip", "image"}:
+            raise ConfigError(f"context {PREFIX}apiPackaging={packaging!r}: expected 'zip' or 'image'")
         retention = _int(scope, "logRetentionDays", 90, 1, 3653) or 90
         if retention not in LOG_RETENTION_DAYS:
             raise ConfigError(f"context {PREFIX}logRetentionDays={retention}: CloudWatch accepts {LOG_RETENTION_DAYS}")
@@ -110,4 +114,5 @@ class DeployConfig:
             forecaster_model_version=str(_get(scope, "forecasterModelVersion", "latest")),
             alarm_email=str(_get(scope, "alarmEmail", "")).strip(),
             nag=_bool(scope, "nag", True),
+            api_packaging=packaging,
         )

@@ -3,7 +3,8 @@
 Packaging (sizes measured by layers/build.py, printed by tests/infra/test_size_budget.py):
 * api: zip (the `functions/` directory) + one layer (layers/requirements-api.txt, trimmed) - it fits the
   250 MiB limit once OpenCV is left out; inline video in POST /v1/classify is the one thing it cannot do
-  (videos go through POST /v1/uploads -> S3 -> classify-upload, which has OpenCV).
+  (videos go through POST /v1/uploads -> S3 -> classify-upload, which has OpenCV). With
+  `-c crimecast:apiPackaging=image` the API runs from the worker image instead (inline video, slower cold start).
 * classify-upload and forecast-job: one container image (layers/Dockerfile over the trimmed
   layers/requirements-worker.txt install, ≈ 535 MiB: OpenCV + pyarrow + pandas + SciPy/statsmodels +
   plotly + LiteRT cannot fit a zip), each function with its own CMD.
@@ -133,32 +134,43 @@ class Functions(Construct):
             self.log_groups[name] = group
             return role, group
 
-        # --- API: zip + layer --------------------------------------------------------------------------
+        # --- API: zip + layer (default) or the worker image (-c crimecast:apiPackaging=image) ------------
+        def image(handler: str) -> lambda_.DockerImageCode:
+            return lambda_.DockerImageCode.from_image_asset(str(image_dir), cmd=[handler],
+                                                            platform=Platform.LINUX_AMD64)
+
         api_role, api_logs = role_and_logs("Api")
-        layer = lambda_.LayerVersion(
-            self, "ApiDeps",
-            # The build's inputs hash identifies the layer: no need to fingerprint ~240 MiB on every synth.
-            code=lambda_.Code.from_asset(str(layer_dir), asset_hash_type=AssetHashType.CUSTOM,
-                                         asset_hash=(layer_dir.parent / ".inputs-sha256").read_text().strip()),
-            compatible_runtimes=[lambda_.Runtime.PYTHON_3_12],
-            compatible_architectures=[lambda_.Architecture.X86_64],
-            description="crimecast API dependencies (layers/requirements-api.txt, trimmed)",
-        )
-        self.api = lambda_.Function(
-            self, "Api",
-            runtime=lambda_.Runtime.PYTHON_3_12,
-            architecture=lambda_.Architecture.X86_64,
-            handler=HANDLERS["api"],
-            code=lambda_.Code.from_asset(str(ROOT / "functions"), exclude=["**/__pycache__", "**/*.pyc"]),
-            layers=[layer],
+        api_props = dict(
             role=api_role, log_group=api_logs,
+            architecture=lambda_.Architecture.X86_64,
             memory_size=2048,  # CPU scales with memory: one 224x224 CNN pass + Parquet read per request
             timeout=Duration.seconds(29),  # API Gateway's integration limit is 30 s
-            ephemeral_storage_size=Size.mebibytes(1024),  # model cache
+            ephemeral_storage_size=Size.mebibytes(1024),  # model cache (+ a spooled video with the image)
             reserved_concurrent_executions=config.api_reserved_concurrency,
             environment=dict(common_env),
             description="crimecast HTTPS API (FastAPI + Mangum)",
         )
+        if config.api_packaging == "image":
+            self.api: lambda_.Function = lambda_.DockerImageFunction(
+                self, "Api", code=image(HANDLERS["api"]), **api_props)  # type: ignore[arg-type]
+        else:
+            layer = lambda_.LayerVersion(
+                self, "ApiDeps",
+                # The build's inputs hash identifies the layer: no need to fingerprint ~240 MiB on every synth.
+                code=lambda_.Code.from_asset(str(layer_dir), asset_hash_type=AssetHashType.CUSTOM,
+                                             asset_hash=(layer_dir.parent / ".inputs-sha256").read_text().strip()),
+                compatible_runtimes=[lambda_.Runtime.PYTHON_3_12],
+                compatible_architectures=[lambda_.Architecture.X86_64],
+                description="crimecast API dependencies (layers/requirements-api.txt, trimmed)",
+            )
+            self.api = lambda_.Function(
+                self, "Api",
+                runtime=lambda_.Runtime.PYTHON_3_12,
+                handler=HANDLERS["api"],
+                code=lambda_.Code.from_asset(str(ROOT / "functions"), exclude=["**/__pycache__", "**/*.pyc"]),
+                layers=[layer],
+                **api_props,  # type: ignore[arg-type]
+            )
         _allow(self.grants, api_role, store.data, [P.MODELS, P.DATA], read=True)
         _allow(self.grants, api_role, store.results, [P.RESULTS, P.FORECASTS, "runs/"], read=True)
         _allow(self.grants, api_role, store.reports, [P.REPORTS], read=True)
@@ -166,10 +178,6 @@ class Functions(Construct):
         _allow(self.grants, api_role, store.uploads, [P.INCOMING, P.UPLOAD_RECORDS], read=True, write=True)
 
         # --- classify-upload and forecast-job: one container image, two CMDs --------------------------
-        def image(handler: str) -> lambda_.DockerImageCode:
-            return lambda_.DockerImageCode.from_image_asset(str(image_dir), cmd=[handler],
-                                                            platform=Platform.LINUX_AMD64)
-
         cls_role, cls_logs = role_and_logs("Classify")
         self.classify = lambda_.DockerImageFunction(
             self, "ClassifyUpload",

@@ -29,10 +29,11 @@ def acknowledge_findings(stack: Stack) -> None:
              f"Object-level access limited to the '{prefix}' prefix of one bucket: object keys below it are "
              "created at run time (dates, upload ids, model versions), so they cannot be listed in the policy. "
              "ListBucket is separately restricted to the same prefix with an s3:prefix condition.")
-    _ack(fns.api, "AwsSolutions-L1",
-         "Pinned to python3.12 on purpose: the layer is built for the cp312 ABI on Amazon Linux 2023 "
-         "(manylinux_2_27/2_28 wheels of ai-edge-litert and numpy, layers/build.py) and tested with that "
-         "interpreter; moving runtime means rebuilding and re-measuring the layer, done as its own change.")
+    if stack.config.api_packaging == "zip":  # type: ignore[attr-defined]
+        _ack(fns.api, "AwsSolutions-L1",
+             "Pinned to python3.12 on purpose: the layer is built for the cp312 ABI on Amazon Linux 2023 "
+             "(manylinux_2_27/2_28 wheels of ai-edge-litert and numpy, layers/build.py) and tested with that "
+             "interpreter; moving runtime means rebuilding and re-measuring the layer, done as its own change.")
     _ack(fns.dlq, "AwsSolutions-SQS3",
          "This queue IS the dead-letter destination (Lambda on-failure destination and EventBridge target "
          "DLQ); a DLQ of a DLQ would only move the same messages again.")

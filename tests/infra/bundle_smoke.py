@@ -62,19 +62,20 @@ def main() -> None:
         invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:smoke"
         aws_request_id = "smoke-1"
 
-    if kind == "api":
-        from crimecast.handlers import api
+    # Both bundles can serve the API (the worker image with -c crimecast:apiPackaging=image).
+    from crimecast.handlers import api
 
-        event = {"version": "2.0", "routeKey": "$default", "rawPath": "/v1/no-such-route", "rawQueryString": "",
-                 "headers": {"host": "x.execute-api.us-east-1.amazonaws.com"},
-                 "requestContext": {"http": {"method": "GET", "path": "/v1/no-such-route", "sourceIp": "1.2.3.4",
-                                             "protocol": "HTTP/1.1", "userAgent": "smoke"},
-                                    "requestId": "r1", "stage": "$default", "accountId": "1", "apiId": "a",
-                                    "domainName": "x", "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 0},
-                 "isBase64Encoded": False}
-        resp = api.handler(event, Ctx())
-        assert resp["statusCode"] == 404, resp
-        out["api_status"] = resp["statusCode"]
+    event = {"version": "2.0", "routeKey": "$default", "rawPath": "/v1/no-such-route", "rawQueryString": "",
+             "headers": {"host": "x.execute-api.us-east-1.amazonaws.com"},
+             "requestContext": {"http": {"method": "GET", "path": "/v1/no-such-route", "sourceIp": "1.2.3.4",
+                                         "protocol": "HTTP/1.1", "userAgent": "smoke"},
+                                "requestId": "r1", "stage": "$default", "accountId": "1", "apiId": "a",
+                                "domainName": "x", "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 0},
+             "isBase64Encoded": False}
+    resp = api.handler(event, Ctx())
+    assert resp["statusCode"] == 404, resp
+    out["api_status"] = resp["statusCode"]
+    if kind == "api":
         try:
             import cv2  # noqa: F401
             out["cv2"] = True

@@ -44,12 +44,17 @@ def template(synthesized: tuple[dict[str, Any], Path]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def dev_template(built_bundles: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A dev deployment: JWT auth, CORS for one origin, buckets destroyed with the stack, reserved concurrency."""
-    tpl, _ = synth(tmp_path_factory.mktemp("cdk-dev"), **{
+def dev_synthesized(built_bundles: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+    """A dev deployment: JWT auth, CORS for one origin, buckets destroyed with the stack, reserved concurrency,
+    the API from the worker image."""
+    return synth(tmp_path_factory.mktemp("cdk-dev"), **{
         "crimecast:auth": "jwt", "crimecast:jwtIssuer": "https://issuer.example.com/",
         "crimecast:jwtAudience": "client-a,client-b", "crimecast:corsOrigins": "https://app.example.com",
         "crimecast:destroyData": "true", "crimecast:forecastSchedule": "cron(30 6 * * ? *)",
         "crimecast:classifyReservedConcurrency": "5", "crimecast:forecastReservedConcurrency": "1",
-        "crimecast:stackName": "CrimecastDev"})
-    return tpl
+        "crimecast:apiPackaging": "image", "crimecast:stackName": "CrimecastDev"})
+
+
+@pytest.fixture(scope="session")
+def dev_template(dev_synthesized: tuple[dict[str, Any], Path]) -> dict[str, Any]:
+    return dev_synthesized[0]

@@ -15,6 +15,7 @@ from cdk_helpers import INFRA
     ({"crimecast:forecastSchedule": "every day"}, "forecastSchedule"),
     ({"crimecast:logRetentionDays": "45"}, "logRetentionDays"),
     ({"crimecast:corsOrigins": "ftp://x"}, "corsOrigins"),
+    ({"crimecast:apiPackaging": "container"}, "apiPackaging"),
 ])
 def test_bad_context_is_rejected_with_the_key_named(context: dict[str, str], message: str) -> None:
     if str(INFRA) not in sys.path:

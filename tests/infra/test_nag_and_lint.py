@@ -60,8 +60,9 @@ def test_an_unreviewed_wildcard_fails_synth(built_bundles: Any, tmp_path: Path) 
         app.synth()
 
 
-def test_cfn_lint_reports_no_errors(synthesized: tuple[dict[str, Any], Path]) -> None:
-    _, path = synthesized
+@pytest.mark.parametrize("variant", ["synthesized", "dev_synthesized"])
+def test_cfn_lint_reports_no_errors(variant: str, request: pytest.FixtureRequest) -> None:
+    _, path = request.getfixturevalue(variant)
     # W3005: redundant DependsOn that CDK writes itself (see shared/TOOLCHAIN.md).
     proc = subprocess.run([str(CFN_LINT), "--format", "parseable", "--ignore-checks", "W3005", "--", str(path)],
                           capture_output=True, text=True, timeout=600)

@@ -224,6 +224,10 @@ def test_jwt_cors_and_dev_options_from_context(dev_template: dict[str, Any]) -> 
     assert all(b["DeletionPolicy"] == "Delete" for b in resources(dev_template, "AWS::S3::Bucket").values())
     cls = [f for k, f in resources(dev_template, "AWS::Lambda::Function").items() if "ClassifyUpload" in k][0]
     assert cls["Properties"]["ReservedConcurrentExecutions"] == 5
+    api = [f for k, f in resources(dev_template, "AWS::Lambda::Function").items() if "FunctionsApi" in k][0]
+    assert api["Properties"]["PackageType"] == "Image"
+    assert api["Properties"]["ImageConfig"]["Command"] == ["crimecast.handlers.api.handler"]
+    assert not resources(dev_template, "AWS::Lambda::LayerVersion")
 
 
 def test_glue_tables_use_partition_projection(template: dict[str, Any]) -> None:
