@@ -56,7 +56,8 @@ models: venv  ## quick-profile models on synthetic data into ./models
 layers: venv  ## build the Lambda dependency bundles without Docker (layers/build; rebuilt when requirements change)
 	$(BIN)/python layers/build.py --sizes
 
-synth: venv layers  ## cdk synth with cdk-nag (infra/cdk.out)
+synth: venv layers  ## cdk synth with cdk-nag (infra/cdk.out; rebuilt from scratch so no stale assets pile up)
+	rm -rf infra/cdk.out
 	cd infra && npm ci --no-audit --no-fund && PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet
 
 clean:  ## remove build outputs (keeps the venv)
