@@ -27,6 +27,8 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".ti
 DEFAULT_SAMPLE_S = 0.5  # classify one frame every 0.5 s of video (the API engineer's default is 2 fps too)
 HTTP_TIMEOUT_S = 15.0
 FRAME_W, FRAME_H = 640, 400
+MAX_TIMELINE = 600  # results kept for the timeline and the clip rule
+CLIP_WINDOW_S = 60.0  # cameras: the clip rule looks at the last minute
 
 
 class ClientError(Exception):
@@ -240,6 +242,7 @@ class App:
         self.queue: queue.Queue = queue.Queue()
         self.worker: Worker | None = None
         self.results: list[tuple[float, dict]] = []
+        self.clip_k_n = (3, 5)
         self.errors: list[str] = []
         self._photo = None
         self._exit_scheduled = False
@@ -294,6 +297,9 @@ class App:
         self.detail_label = tk.Label(panel, text="", font=("Helvetica", 10), fg="#555", justify="left", anchor="w",
                                      wraplength=320)
         self.detail_label.pack(fill="x")
+        self.clip_label = tk.Label(panel, text="", font=("Helvetica", 12, "bold"), justify="left", anchor="w",
+                                   wraplength=320)
+        self.clip_label.pack(fill="x", pady=8)
 
         ttk.Label(root, text="Timeline (one mark per classified frame; colour = risk level)").pack(anchor="w",
                                                                                                  padx=8)
@@ -339,6 +345,14 @@ class App:
         except ClientError as exc:
             self.show_error(str(exc))
             return
+        self.clip_k_n = (3, 5)
+        if isinstance(backend, LocalBackend) and (backend.model_dir / "metadata.json").exists():
+            try:
+                vid = json.loads((backend.model_dir / "metadata.json").read_text()).get("video", {})
+                self.clip_k_n = (int(vid.get("k", 3)), int(vid.get("n", 5)))
+            except (OSError, ValueError, AttributeError):
+                pass  # the worker reports a broken model directory
+        self.clip_label.configure(text="")
         self.worker = Worker(self.source_var.get(), backend, self.queue, sample_s=self.args.sample_every)
         self.worker.start()
 
@@ -395,12 +409,31 @@ class App:
         self.detail_label.configure(text=f"{detail}\nframe at {t:.1f} s · {r.get('latency_ms', '?')} ms · model "
                                          f"{r.get('model_version', '?')}")
         self.results.append((t, r))
+        del self.results[:-MAX_TIMELINE]  # a camera can run for hours: keep the recent past only
         if kind != "image":
             self.draw_timeline()
+            self.show_clip_decision(kind)
         self.status_var.set(f"{len(self.results)} frame(s) classified — last: {level} at {t:.1f} s")
         self.status.configure(fg="#102a43")
         if self.args.exit_after_results and len(self.results) >= self.args.exit_after_results:
             self.finish()
+
+    def show_clip_decision(self, kind: str) -> None:
+        """The vision module's k-of-n clip rule over the recent frames (what a clip upload would get)."""
+        from crimecast.vision.video import k_of_n
+
+        t_last = self.results[-1][0]
+        recent = [(t, r) for t, r in self.results if t >= t_last - CLIP_WINDOW_S
+                  and str(r.get("risk_level")) in RISK_COLOURS]
+        if not recent:
+            return
+        k, n = self.clip_k_n
+        d = k_of_n([str(r["risk_level"]) for _, r in recent], [t for t, _ in recent], ("High", "Medium", "Low"),
+                   k=k, n=n)
+        scope = "clip so far" if kind == "video" else f"last {CLIP_WINDOW_S:.0f} s"
+        self.clip_label.configure(
+            text=f"{scope.capitalize()}: {d['risk_level']} (≥ {d['k']} of {d['n']} consecutive frames; "
+                 f"reached at {d['decision_time_s']:.1f} s)", fg=RISK_COLOURS[d["risk_level"]])
 
     def draw_timeline(self) -> None:
         self.timeline.delete("all")
@@ -424,6 +457,7 @@ class App:
     def state(self) -> dict:
         return {"risk_text": self.risk_label.cget("text"), "risk_colour": self.risk_label.cget("fg"),
                 "confidence_text": self.conf_label.cget("text"), "action_text": self.action_label.cget("text"),
+                "clip_text": self.clip_label.cget("text"),
                 "status": self.status_var.get(), "errors": self.errors,
                 "results": [{"t": t, "risk_level": r.get("risk_level"), "confidence": r.get("confidence")}
                             for t, r in self.results]}

@@ -89,6 +89,7 @@ def test_video_file_as_camera_is_classified_locally(display, tmp_path, synth_dir
     assert state["risk_colour"] == COLOURS[last["risk_level"]]
     assert re.match(r"confidence \d+%", state["confidence_text"]), state["confidence_text"]
     assert state["action_text"]
+    assert re.match(r"Clip so far: (High|Medium|Low) \(≥ \d of \d consecutive frames", state["clip_text"])
     _save(shot, "gui_video_local.png")
 
 
@@ -157,6 +158,8 @@ def test_remote_api_results_are_shown_with_token(display, tmp_path, fake_api):
     assert all(s["path"] == "/v1/classify" and s["auth"] == "Bearer s3cret" and s["type"] == "image/jpeg"
                and s["jpeg"] for s in seen)
     assert state["risk_text"] in {"High risk", "Low risk"} and state["risk_colour"] in COLOURS.values()
+    # The fake API alternates High, Low, High: ≥ 2 of 3 frames are High → the clip rule says High
+    assert state["clip_text"].startswith("Clip so far: High"), state["clip_text"]
     _save(shot, "gui_video_api.png")
 
 
