@@ -72,7 +72,8 @@ def main() -> int:
             lines.append(f"`cdk synth` of the app in-process with cdk-nag on (assets not copied): "
                          f"{synth_seconds():.1f} s.")
     lines += ["", "Limits: zip function + layers ≤ 250 MiB (goal 200); container image ≤ 10 GiB. The API stays a zip "
-              "(no OpenCV: inline video is not served by the Lambda API; videos go through POST /v1/uploads); "
+              "(no OpenCV: inline video is not served by the zip API; videos go through POST /v1/uploads, or deploy "
+              "with -c crimecast:apiPackaging=image to run the API from the worker image); "
               "classify-upload and forecast-job share one image because OpenCV + pyarrow + pandas + SciPy/statsmodels "
               "+ plotly + LiteRT do not fit a zip.", ""]
     section = "\n".join(lines)
