@@ -243,6 +243,8 @@ class App:
         self.worker: Worker | None = None
         self.results: list[tuple[float, dict]] = []
         self.clip_k_n = (3, 5)
+        self._last_poll: float | None = None
+        self.max_ui_gap_ms = 0.0  # longest pause of the UI loop while a worker ran (responsiveness check)
         self.errors: list[str] = []
         self._photo = None
         self._exit_scheduled = False
@@ -363,6 +365,10 @@ class App:
 
     # -- drawing (UI thread only)
     def poll(self) -> None:
+        now = time.monotonic()
+        if self._last_poll is not None and self.worker is not None:
+            self.max_ui_gap_ms = max(self.max_ui_gap_ms, (now - self._last_poll) * 1e3)
+        self._last_poll = now
         try:
             while True:
                 self.handle(self.queue.get_nowait())
@@ -457,7 +463,7 @@ class App:
     def state(self) -> dict:
         return {"risk_text": self.risk_label.cget("text"), "risk_colour": self.risk_label.cget("fg"),
                 "confidence_text": self.conf_label.cget("text"), "action_text": self.action_label.cget("text"),
-                "clip_text": self.clip_label.cget("text"),
+                "clip_text": self.clip_label.cget("text"), "max_ui_gap_ms": round(self.max_ui_gap_ms, 1),
                 "status": self.status_var.get(), "errors": self.errors,
                 "results": [{"t": t, "risk_level": r.get("risk_level"), "confidence": r.get("confidence")}
                             for t, r in self.results]}
