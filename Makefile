@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 EXTRAS := runtime,training,infra,dev
-SYSDEPS := chromium chromium-driver xvfb xdotool
+SYSDEPS := chromium chromium-driver xvfb xdotool fonts-dejavu-core
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
