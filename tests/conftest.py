@@ -10,14 +10,12 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from testlib import ROOT, SHARED, run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "test-artifacts"
-SHARED = ROOT.parent / "shared"
 
 
 def _hash_sources(*rel: str) -> str:
@@ -30,12 +28,6 @@ def _hash_sources(*rel: str) -> str:
                 h.update(str(f.relative_to(ROOT)).encode())
                 h.update(f.read_bytes())
     return h.hexdigest()[:16]
-
-
-def run_cli(*args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
-    """Run the `crimecast` CLI in a subprocess (the way users and other tools call it)."""
-    return subprocess.run([sys.executable, "-m", "crimecast.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
 
 
 def _build_once(name: str, key: str, build) -> Path:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,20 +16,7 @@ from crimecast.allocation import (
     coverage_value,
     greedy_units,
 )
-
-
-def _root_conftest():
-    # tests/integration has its own conftest.py: in a whole-suite run `from conftest import …` can find that one.
-    name = "crimecast_tests_root_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "conftest.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-run_cli = _root_conftest().run_cli  # the shared helper: `crimecast ...` in a subprocess
+from testlib import run_cli  # `crimecast ...` in a subprocess
 
 
 def _forecasts(demand: dict[str, dict[str, float]], days: int = 2, intervals: bool = True) -> pd.DataFrame:

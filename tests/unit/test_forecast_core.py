@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli
 from crimecast.contract import read_table, write_table
 from crimecast.forecast import baselines, conformal
 from crimecast.forecast.features import FeatureSpec, FeatureState, build_panel, make_windows, yearly_ratio
 from crimecast.forecast.metrics import compute_metrics
 from crimecast.forecast.trends import citywide_trends, stl_decompose
+from testlib import run_cli
 
 
 def _counts(days: int = 400, series: tuple[tuple[str, str], ...] = (("1", "theft"), ("2", "theft")), seed: int = 0,

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, run_cli
 from crimecast.contract import read_table
 from crimecast.forecast import CrimeForecaster
 from crimecast.forecast.model import OUTPUT_COLUMNS
+from testlib import ROOT, run_cli
 
 
 @pytest.fixture(scope="module")

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 from test_report import _forecasts, _history
-
-
-def _root_conftest():
-    # tests/integration has its own conftest.py: in a whole-suite run `from conftest import …` can find that one.
-    name = "crimecast_tests_root_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "conftest.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-run_cli = _root_conftest().run_cli  # the shared helper: `crimecast ...` in a subprocess
+from testlib import run_cli  # `crimecast ...` in a subprocess
 
 
 def test_report_cli_builds_from_files(tmp_path):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cli
 from crimecast.vision import CrimeImageClassifier, InputError
+from testlib import run_cli
 
 RESULT_KEYS = {"path", "risk_level", "confidence", "probabilities", "action", "uncertain", "model_version",
                "timings_ms"}

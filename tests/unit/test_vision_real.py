@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from testlib import run_cli
 
 pytestmark = [pytest.mark.real,
               pytest.mark.skipif(os.environ.get("CRIMECAST_REAL_TESTS") != "1", reason="set CRIMECAST_REAL_TESTS=1")]
