@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from crimecast.cli import main
 from crimecast.contract import ContractError, read_table
 from crimecast.ingest import ingest

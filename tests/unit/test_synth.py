@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from crimecast.cli import main
 from crimecast.contract import read_table
 from crimecast.synth import SynthConfig, draw_counts, generate
