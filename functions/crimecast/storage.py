@@ -1,4 +1,4 @@
-"""Object storage behind one small interface: S3 (boto3) or a local directory.
+"""Object storage behind one small interface: S3 (botocore) or a local directory.
 
 The jobs, the API and the demo only ever see `Storage`; `S3Storage` honours
 `CRIMECAST_S3_ENDPOINT_URL` (a moto server locally), `LocalStorage` maps keys to files under a root
@@ -7,13 +7,31 @@ directory (used by tests and by the CLI when no AWS is involved). Keys are '/'-s
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+
+@contextlib.contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """Like `crimecast.contract.atomic_path` (temp file beside the target, rename on success). Repeated here
+    because `crimecast.contract` imports pandas, which the API and classifier cold starts must not pay for."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
 
 
 class NotFound(KeyError):
@@ -135,23 +153,27 @@ class S3Storage:
         self.client.delete_object(Bucket=self.name, Key=key)
 
     def download_file(self, key: str, path: str | os.PathLike[str]) -> Path:
-        from crimecast.contract import atomic_path  # lazy: contract imports pandas
-
         target = Path(path)
-        with atomic_path(target) as tmp:
+        with _atomic(target) as tmp:
             try:
-                self.client.download_file(self.name, key, str(tmp))
+                body = self.client.get_object(Bucket=self.name, Key=key)["Body"]
             except Exception as exc:
                 if self._missing(exc, key):
                     raise NotFound(self.uri(key)) from None
                 raise
+            with open(tmp, "wb") as f:
+                for chunk in body.iter_chunks(1 << 20):
+                    f.write(chunk)
         return target
 
     def upload_file(self, path: str | os.PathLike[str], key: str, content_type: str | None = None) -> ObjectInfo:
+        # One PUT (≤ 5 GB; our objects are models, tables and reports of MBs): readers see old or new, never half.
         ctype = content_type or _guess_type(key)
-        extra = {"ContentType": ctype} if ctype else None
-        self.client.upload_file(str(path), self.name, key, ExtraArgs=extra)
-        return self.head(key)
+        kw: dict[str, Any] = {"ContentType": ctype} if ctype else {}
+        with open(path, "rb") as f:
+            resp = self.client.put_object(Bucket=self.name, Key=key, Body=f, **kw)
+        return ObjectInfo(key, Path(path).stat().st_size, datetime.now(UTC), str(resp.get("ETag", "")).strip('"'),
+                          resp.get("VersionId"), ctype)
 
     def presign_put(self, key: str, expires_s: int, content_type: str | None = None) -> str:
         params: dict[str, Any] = {"Bucket": self.name, "Key": key}
@@ -189,10 +211,8 @@ class LocalStorage:
         return p.read_bytes()
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
-        from crimecast.contract import atomic_path
-
         p = self._path(key)
-        with atomic_path(p) as tmp:
+        with _atomic(p) as tmp:
             tmp.write_bytes(data)
         return self._info(key, p)
 
@@ -218,11 +238,9 @@ class LocalStorage:
         self._path(key).unlink(missing_ok=True)
 
     def download_file(self, key: str, path: str | os.PathLike[str]) -> Path:
-        from crimecast.contract import atomic_path
-
         data = self.get_bytes(key)
         target = Path(path)
-        with atomic_path(target) as tmp:
+        with _atomic(target) as tmp:
             tmp.write_bytes(data)
         return target
 
@@ -245,7 +263,7 @@ class Stores:
 
     @classmethod
     def from_settings(cls, settings: Any, client: Any | None = None) -> Stores:
-        """S3 stores sharing one boto3 client (create once per cold start).
+        """S3 stores sharing one S3 client (create once per cold start).
 
         A bucket setting of `file:///dir` (or any path: S3 bucket names hold no '/') is a local directory.
         """
@@ -264,8 +282,10 @@ class Stores:
 
 
 def s3_client(endpoint_url: str | None = None) -> Any:
-    """A boto3 S3 client; `endpoint_url` (or CRIMECAST_S3_ENDPOINT_URL) points it at a local server."""
-    import boto3
+    """An S3 client; `endpoint_url` (or CRIMECAST_S3_ENDPOINT_URL) points it at a local server.
+
+    botocore directly, not boto3: boto3 adds s3transfer to every cold start for nothing we use."""
+    import botocore.session
     from botocore.config import Config
 
     from crimecast import env_names
@@ -274,7 +294,7 @@ def s3_client(endpoint_url: str | None = None) -> Any:
     # Path-style addressing works with every local S3 (moto) and on AWS.
     cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"},
                  max_pool_connections=32)
-    return boto3.client("s3", endpoint_url=endpoint, config=cfg)
+    return botocore.session.get_session().create_client("s3", endpoint_url=endpoint, config=cfg)
 
 
 def _is_local(location: str) -> bool:

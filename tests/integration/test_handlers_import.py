@@ -24,6 +24,6 @@ def test_handler_module_does_not_import_tensorflow(module, tmp_path):
     loaded = json.loads(proc.stdout.strip().splitlines()[-1])
     # Then TensorFlow never loads on the serving path
     assert not loaded["tensorflow"] and not loaded["keras"]
-    if module == "crimecast.handlers.api":
+    if module in ("crimecast.handlers.api", "crimecast.handlers.classify_upload"):
         # And the API keeps its cold start slim: pandas/plotly only load in the routes that need them
         assert not any(loaded[m] for m in ("pandas", "plotly", "statsmodels")), loaded

@@ -13,7 +13,7 @@ from crimecast.storage import Stores
 logger = make_logger("classify_upload")
 metrics = make_metrics()
 settings = get_settings()
-stores = Stores.from_settings(settings)  # one boto3 client per cold start
+stores = Stores.from_settings(settings)  # one S3 client per cold start
 
 
 # S3's request id of the upload ties our logs to the S3 server access log and CloudTrail entry.
