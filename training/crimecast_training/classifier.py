@@ -232,6 +232,8 @@ def build_effnet_parts(size: int, weights: dict):
 # ---------------------------------------------------------------------------------------------- tflite
 def export_tflite(model, variant: str, representative: np.ndarray | None, path: Path) -> float:
     """Convert `model` to TFLite (`float32`, `dynamic` range, or full `int8` with float I/O). Returns seconds."""
+    import contextlib
+
     import tensorflow as tf
 
     t0 = time.perf_counter()
@@ -247,9 +249,11 @@ def export_tflite(model, variant: str, representative: np.ndarray | None, path: 
 
         conv.representative_dataset = gen
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    data = conv.convert()
+    with contextlib.redirect_stdout(sys.stderr):  # Keras prints the traced signature; keep stdout for results
+        data = conv.convert()
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; models are shared read-only artefacts
     return time.perf_counter() - t0
 
 
