@@ -48,6 +48,52 @@ def synth_seconds() -> float:
     return time.perf_counter() - t0
 
 
+def python312() -> str | None:
+    cands = sorted(str(p) for p in (Path.home() / ".pyenv" / "versions").glob("3.12*/bin/python3.12"))
+    for cand in cands + ["/usr/bin/python3.12"]:
+        try:
+            ok = subprocess.run([cand, "-c", "import sys; assert sys.version_info[:2] == (3, 12)"],
+                                capture_output=True, timeout=30).returncode == 0
+        except OSError:
+            continue
+        if ok:
+            return cand
+    return None
+
+
+COLD_IMPORT = """
+import os, sys, time
+sys.path[:0] = sys.argv[1:4]
+os.environ.update(AWS_DEFAULT_REGION="us-east-1", CRIMECAST_UPLOADS_BUCKET="u", CRIMECAST_DATA_BUCKET="d",
+                  CRIMECAST_RESULTS_BUCKET="r", CRIMECAST_REPORTS_BUCKET="p", CRIMECAST_MODELS_BUCKET="d")
+t0 = time.perf_counter()
+__import__(sys.argv[4])
+print(time.perf_counter() - t0)
+"""
+
+
+def cold_imports(build, repeats: int = 3) -> list[str]:
+    """Seconds to import each handler module in a fresh python3.12 with only its bundle (no .pyc, as on Lambda)."""
+    py = python312()
+    runtime = build.BUILD / "lambda-runtime-boto3"
+    if py is None or not (runtime / "boto3").is_dir():
+        return ["(cold-import timing skipped: needs python3.12 and layers/build/lambda-runtime-boto3 from the tests)"]
+    rows = [f"| handler module | bundle | import s (median of {repeats}, fresh interpreter, no bytecode cache) |",
+            "|---|---|---|"]
+    cases = [("crimecast.handlers.api", "api", ROOT / "functions"),
+             ("crimecast.handlers.api", "worker", build.image_dir("worker") / "app"),
+             ("crimecast.handlers.classify_upload", "worker", build.image_dir("worker") / "app"),
+             ("crimecast.handlers.forecast_job", "worker", build.image_dir("worker") / "app")]
+    for module, bundle, code in cases:
+        times = []
+        for _ in range(repeats):
+            out = subprocess.run([py, "-I", "-B", "-c", COLD_IMPORT, str(code), str(build.deps_dir(bundle)),
+                                  str(runtime), module], capture_output=True, text=True, cwd="/tmp", check=True)
+            times.append(float(out.stdout.strip().splitlines()[-1]))
+        rows.append(f"| {module} | {bundle} | {sorted(times)[len(times) // 2]:.2f} |")
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-synth", action="store_true", help="skip timing cdk synth (≈ 45 s)")
@@ -66,6 +112,7 @@ def main() -> int:
              "| bundle | biggest packages (MiB) |", "|---|---|"]
     for name in build.BUNDLES:
         lines.append(f"| {name} | {top_packages(build, build.deps_dir(name))} |")
+    lines += ["", *cold_imports(build)]
     lines += ["", f"Bundle build check (hash unchanged → no pip run): {build_s:.1f} s."]
     if not args.no_synth:
         with tempfile.TemporaryDirectory():

@@ -70,3 +70,19 @@ def test_cfn_lint_reports_no_errors(variant: str, request: pytest.FixtureRequest
     assert not errors, "\n".join(errors)
     assert proc.returncode in (0, 4), proc.stdout + proc.stderr  # 4 = warnings only
     print(proc.stdout or "cfn-lint: no findings")
+
+
+def test_synth_stages_the_image_without_docker(synthesized: tuple[dict[str, Any], Path], built_bundles: Any) -> None:
+    """The image is an asset (a directory + Dockerfile) that `cdk deploy` builds; synth ran no Docker."""
+    _, path = synthesized
+    assets = json.loads(path.with_name(path.name.replace(".template.json", ".assets.json")).read_text())
+    images = assets["dockerImages"]
+    assert len(images) == 1, "classify-upload and forecast-job share one image asset"
+    (image,) = images.values()
+    source = Path(image["source"]["directory"])
+    if not source.is_absolute():
+        source = path.parent / source
+    assert (source / "Dockerfile").read_text() == (built_bundles.image_dir("worker") / "Dockerfile").read_text()
+    assert image["source"].get("platform") == "linux/amd64"
+    zips = [a for a in assets["files"].values() if a["source"].get("packaging") == "zip"]
+    assert len(zips) >= 2, "the API code and its layer are zip assets"
