@@ -95,6 +95,7 @@ def test_ets_follows_weekly_pattern_and_is_nonnegative():
     assert point.shape == (3, 30) and (point >= 0).all()
     assert np.allclose(point[2], 0)  # all-zero series falls back cleanly
     assert abs(point[0].mean() - hist[0, -60:].mean()) < 1.0
+    assert np.ptp(point[0, :7]) > 1.0  # a real ETS fit carries the weekend uplift; the MA28 fallback is flat
     lo, hi = ints[0.2]
     assert (lo <= point + 1e-9).all() and (hi >= point - 1e-9).all()
 

@@ -5,9 +5,13 @@ All take `hist` (S, T) counts (crimes/day) and return point forecasts (S, horizo
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
 
 
 def seasonal_naive(hist: np.ndarray, horizon: int, season: int = 7) -> np.ndarray:
@@ -33,23 +37,27 @@ def ets(hist: np.ndarray, horizon: int, season: int = 7, fit_days: int = 730,
     Falls back to ETS(A, N, A) and then to the 28-day mean when a fit fails (e.g. an all-zero series)."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+
     hist = np.atleast_2d(hist).astype(np.float64)
     s = hist.shape[0]
+    fallbacks = 0
     point = np.zeros((s, horizon))
     ints = {a: (np.zeros((s, horizon)), np.zeros((s, horizon))) for a in alphas}
     for i in range(s):
         y = hist[i, -fit_days:]
+        # statsmodels' ETS prediction needs a pandas index (a bare ndarray fails inside get_prediction)
+        ys = pd.Series(y, index=pd.date_range("2000-01-01", periods=len(y), freq="D"))
         done = False
         if y.std() > 0 and len(y) >= 3 * season:
             for trend in ("add", None):
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
-                        m = ETSModel(y, error="add", trend=trend, damped_trend=trend is not None, seasonal="add",
+                        m = ETSModel(ys, error="add", trend=trend, damped_trend=trend is not None, seasonal="add",
                                      seasonal_periods=season)
                         r = m.fit(disp=False, maxiter=200)
                         pred = r.get_prediction(start=len(y), end=len(y) + horizon - 1)
-                        point[i] = pred.predicted_mean
+                        point[i] = np.asarray(pred.predicted_mean)
                         for a in alphas:
                             sf = pred.summary_frame(alpha=a)
                             ints[a][0][i] = sf["pi_lower"].to_numpy()
@@ -60,6 +68,7 @@ def ets(hist: np.ndarray, horizon: int, season: int = 7, fit_days: int = 730,
                 except Exception:  # noqa: BLE001 - statsmodels raises many types on degenerate series
                     continue
         if not done:
+            fallbacks += 1
             m28 = moving_average(y[None], horizon)[0]
             point[i] = m28
             sd = np.sqrt(m28 + 1e-9)
@@ -67,6 +76,9 @@ def ets(hist: np.ndarray, horizon: int, season: int = 7, fit_days: int = 730,
                 z = {0.2: 1.2816, 0.05: 1.96}.get(a, 1.96)
                 ints[a][0][i] = m28 - z * sd
                 ints[a][1][i] = m28 + z * sd
+    if fallbacks:
+        log.warning("ETS: %d of %d series could not be fitted (all-zero or degenerate): 28-day mean used",
+                    fallbacks, s)
     point = np.maximum(point, 0.0)
     ints = {a: (np.maximum(lo, 0.0), np.maximum(hi, 0.0)) for a, (lo, hi) in ints.items()}
     return point, ints
