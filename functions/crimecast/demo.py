@@ -13,8 +13,10 @@ import argparse
 import contextlib
 import io
 import json
+import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -128,6 +130,8 @@ def _run(a: argparse.Namespace) -> int:
     model_dirs = _ensure_models(Path(a.models).resolve(), data)
 
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's access log
 
     s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port("127.0.0.1", a.s3_port) if a.s3_port else 0,
                             verbose=False)
@@ -243,15 +247,47 @@ def _run(a: argparse.Namespace) -> int:
         api_thread.join(timeout=10)
         s3.stop()
         return 0
-    _say("serving the API until Ctrl-C")
+    # Serving: stand in for S3 event notifications, so presigned uploads (POST /v1/uploads) get classified.
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # keep EMF documents off the terminal
+    stop = threading.Event()
+    seen = {(o.key, o.etag) for o in stores.uploads.list(settings.incoming_prefix)}
+    poller = threading.Thread(target=_notify_new_uploads, args=(client, settings, classify_handler.handler, seen, stop),
+                              name="s3-notifications", daemon=True)
+    poller.start()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    _say("serving the API until Ctrl-C (new objects under incoming/ are delivered to the classifier)")
     try:
         while api_thread.is_alive():
             api_thread.join(timeout=0.5)
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
         server.should_exit = True
         api_thread.join(timeout=10)
+        poller.join(timeout=5)
         s3.stop()
     return 0
+
+
+def _notify_new_uploads(client: object, settings: object, handler: object, seen: set[tuple[str, str]],
+                        stop: threading.Event) -> None:
+    """Poll incoming/ once a second and deliver an S3 ObjectCreated event per new object version."""
+    from crimecast.jobs.classify_upload import make_s3_event
+    from crimecast.storage import S3Storage
+
+    bucket = settings.uploads_bucket  # type: ignore[attr-defined]
+    store = S3Storage(bucket, client=client)
+    while not stop.wait(1.0):
+        try:
+            for o in store.list(settings.incoming_prefix):  # type: ignore[attr-defined]
+                if (o.key, o.etag) in seen or o.key.endswith("/"):
+                    continue
+                seen.add((o.key, o.etag))
+                head = store.head(o.key)
+                ev = make_s3_event(bucket, o.key, version_id=head.version_id, etag=head.etag, size=head.size)
+                res = handler(ev, _Ctx())["results"][0]  # type: ignore[operator]
+                _say(f"S3 event → classify-upload: {o.key}: {res.get('risk_level') or res.get('status')}")
+        except Exception as exc:  # noqa: BLE001 - the poller must outlive a bad object or a hiccup
+            _say(f"S3 event delivery failed: {type(exc).__name__}: {exc}")
 

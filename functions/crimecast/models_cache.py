@@ -123,6 +123,29 @@ def clear_memo() -> None:
 _loaded: dict[tuple[str, str, str], tuple[object, ModelRef]] = {}
 
 
+class Serialized:
+    """A loaded classifier whose `classify_*` calls run one at a time.
+
+    A LiteRT interpreter is not thread-safe, and one process may call it from several threads (uvicorn's
+    thread pool; the demo's S3-event poller beside the API). Other attributes pass through.
+    """
+
+    def __init__(self, model: object) -> None:
+        self._model = model
+        self._lock = threading.Lock()
+
+    def classify_bytes(self, data: bytes, filename: str | None = None, content_type: str | None = None) -> dict:
+        with self._lock:
+            return self._model.classify_bytes(data, filename=filename, content_type=content_type)  # type: ignore
+
+    def classify_path(self, path: object) -> dict:
+        with self._lock:
+            return self._model.classify_path(path)  # type: ignore[attr-defined, no-any-return]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._model, name)
+
+
 def _load(kind: str, store: Storage, key: str, version: str, cache_dir: str) -> tuple[object, ModelRef]:
     memo_key = (kind, store.uri(key), version)
     with _lock:
@@ -140,6 +163,8 @@ def _load(kind: str, store: Storage, key: str, version: str, cache_dir: str) -> 
         model = CrimeForecaster()
     loaded = model.load_model(ref.path)  # type: ignore[attr-defined]
     model = loaded if loaded is not None else model
+    if kind == "classifier":
+        model = Serialized(model)
     with _lock:
         _loaded[memo_key] = (model, ref)
     return model, ref

@@ -16,8 +16,6 @@ from crimecast.storage import Stores
 class ApiContext:
     settings: Settings
     stores: Stores
-    # LiteRT interpreters are not thread-safe; uvicorn runs sync work on a thread pool.
-    infer_lock: threading.Lock = field(default_factory=threading.Lock)
     _forecast_cache: dict[str, Any] = field(default_factory=dict)
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
 

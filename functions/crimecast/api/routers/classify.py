@@ -81,11 +81,10 @@ def _classify(ctx: ApiContext, data: bytes, filename: str | None, content_type: 
 
     model, ref = ctx.classifier()
     try:
-        with ctx.infer_lock:
-            out = model.classify_bytes(data, filename=filename, content_type=content_type)
+        out = model.classify_bytes(data, filename=filename, content_type=content_type)  # serialised per model
     except InputError as exc:
         raise Problem(422, str(exc), slug="unreadable-media") from None
-    return {**out, "path": filename, "model_key": f"{ref.key}/{ref.version}", "model_uri": ref.uri}
+    return {**out, "model_key": f"{ref.key}/{ref.version}", "model_uri": ref.uri}
 
 
 @router.post("/classify", summary="Classify an image or a short video sent in the request body")
