@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crimecast import env_names as E
@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, v: str | None) -> str | None:
         return v or None
+
+    @model_validator(mode="after")
+    def _no_recursion(self) -> Settings:
+        # The classifier writes results/; if that lay under its own trigger prefix it would re-trigger itself.
+        if self.uploads_bucket == self.results_bucket and self.results_prefix.startswith(self.incoming_prefix):
+            raise ValueError(f"results prefix {self.results_prefix!r} lies under the trigger prefix "
+                             f"{self.incoming_prefix!r} of the same bucket: results would re-trigger the classifier")
+        return self
 
     def env(self) -> dict[str, str]:
         """The environment that reproduces these settings (for subprocesses and the demo)."""

@@ -59,6 +59,12 @@ def test_settings_read_the_shared_env_names(monkeypatch):
     monkeypatch.setenv(env_names.UPLOADS_PREFIX, "drop/records")
     with pytest.raises(ValidationError, match="trigger prefix"):
         Settings()
+    monkeypatch.setenv(env_names.UPLOADS_PREFIX, "uploads/")
+    monkeypatch.setenv(env_names.UPLOADS_BUCKET, "one-bucket")
+    monkeypatch.setenv(env_names.RESULTS_BUCKET, "one-bucket")
+    monkeypatch.setenv(env_names.RESULTS_PREFIX, "drop/results")
+    with pytest.raises(ValidationError, match="re-trigger"):
+        Settings()
 
 
 def test_stores_from_file_urls(tmp_path, monkeypatch):
