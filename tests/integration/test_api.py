@@ -56,6 +56,19 @@ def test_classify_bad_inputs_are_problem_details(client, deployed_classifier, sy
              422)
 
 
+def test_classify_video_without_opencv_is_415_pointing_to_uploads(client, deployed_classifier, synth_dir,
+                                                                   monkeypatch):
+    # Given the zip-packaged API, which ships without OpenCV (Lambda size limit): hide cv2 from imports
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cv2", None)
+    clip = (synth_dir / "videos" / "clip_00.mp4").read_bytes()
+    # When a video is posted inline, Then a 415 points to the upload route instead of a 500
+    body = _problem(client.post("/v1/classify?filename=clip.mp4", content=clip, headers={"content-type": "video/mp4"}),
+                    415)
+    assert "/v1/uploads" in body["detail"]
+
+
 def test_classify_over_the_limit_is_413_pointing_to_uploads(aws, monkeypatch, deployed_classifier):
     from crimecast.api import create_app
     from crimecast.settings import get_settings

@@ -84,6 +84,12 @@ def _classify(ctx: ApiContext, data: bytes, filename: str | None, content_type: 
         out = model.classify_bytes(data, filename=filename, content_type=content_type)  # serialised per model
     except InputError as exc:
         raise Problem(422, str(exc), slug="unreadable-media") from None
+    except ModuleNotFoundError as exc:
+        if exc.name != "cv2":
+            raise
+        # The zip-packaged API ships without OpenCV (Lambda size limit); videos go through the upload route.
+        raise Problem(415, "this deployment does not decode video inline; upload it with POST /v1/uploads and "
+                           "poll GET /v1/classifications/{id}", slug="video-via-uploads") from None
     return {**out, "model_key": f"{ref.key}/{ref.version}", "model_uri": ref.uri}
 
 
