@@ -220,6 +220,8 @@ class Functions(Construct):
         _allow(self.grants, fc_role, store.data, [P.DATA, P.MODELS], read=True)
         _allow(self.grants, fc_role, store.results, [P.FORECASTS, "runs/"], read=True, write=True, delete=True)
         _allow(self.grants, fc_role, store.reports, [P.REPORTS], read=True, write=True, delete=True)
+        # Read-only: the report's "recent classification activity" section reads the classification rows.
+        _allow(self.grants, fc_role, store.results, [f"{P.RESULTS}rows/"], read=True)
 
         self.schedule = events.Rule(
             self, "ForecastSchedule",

@@ -116,6 +116,7 @@ def test_functions_get_only_the_prefixes_they_need(template: dict[str, Any]) -> 
     assert deletes(cls) == set()
     assert writes(fc) == {(b["Results"], "forecasts/*"), (b["Results"], "runs/*"), (b["Reports"], "reports/*")}
     assert (b["Uploads"], "incoming/*") not in reads(fc)
+    assert (b["Results"], "results/rows/*") in reads(fc)  # the report's classification activity, read-only
     assert writes(api) == {(b["Uploads"], "incoming/*"), (b["Uploads"], "uploads/*")}
     assert deletes(api) == set()
     # ListBucket only with an s3:prefix condition.
