@@ -99,3 +99,33 @@ def test_bad_counts_table_names_the_s3_object(aws, deployed_forecaster, lambda_c
     with pytest.raises(ValueError, match=r"s3://.*/data/counts/counts.csv, column 'count'"):
         mod.handler(load_event("scheduled_event"), lambda_context)
     assert _keys(aws.stores.results) == []
+
+
+def test_backtest_metrics_and_incident_locations_reach_the_report(aws, deployed_forecaster, data_uploaded,
+                                                                  synth_dir, lambda_context, tmp_path):
+    # Given backtest metrics of two models and an incident side file (ingest --lat-col) in the data bucket
+    from crimecast.jobs.forecast_job import find_inputs
+
+    for model, mae in (("lstm", 1.1), ("seasonal_naive", 1.6)):
+        metrics = {"run": {"model": model}, "overall": {"mae": mae, "rmse": mae * 1.3, "coverage80": 0.8}}
+        aws.stores.data.put_bytes(f"data/backtest/{model}/metrics.json", json.dumps(metrics).encode(),
+                                  "application/json")
+    aws.stores.data.put_bytes("data/backtest/broken/metrics.json", b"{not json", "application/json")
+    inc = pd.DataFrame({"date": pd.to_datetime(["2025-12-30", "2025-12-31"]), "district": ["D01", "D02"],
+                        "category": ["theft", "theft"], "lat": [41.8, 41.9], "lon": [-87.6, -87.7]})
+    inc.to_parquet(tmp_path / "inc.parquet")
+    aws.stores.data.upload_file(tmp_path / "inc.parquet", "data/counts/crime_rate_dataset.incidents.parquet")
+    # The side file is not mistaken for the counts table, and metrics files are not tables
+    inputs = find_inputs(aws.stores.data, "data/")
+    assert inputs["counts"] == "data/counts/crime_rate_dataset.csv"
+    assert inputs["incidents"].endswith(".incidents.parquet")
+
+    # When the job runs
+    import_handler("forecast_job").handler(load_event("scheduled_event"), lambda_context)
+
+    # Then the manifest lists the backtested models (the broken file skipped) and the report shows them
+    manifest = json.loads(aws.stores.results.get_bytes("runs/2026-11-27/manifest.json"))
+    assert manifest["backtest_models"] == ["lstm", "seasonal_naive"]
+    assert manifest["inputs"]["incidents"].endswith(".incidents.parquet")
+    html = aws.stores.reports.get_bytes("reports/latest/index.html").decode()
+    assert "seasonal_naive" in html

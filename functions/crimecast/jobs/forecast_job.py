@@ -32,12 +32,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TABLE_PATTERNS = {
+    # incident locations (the `crimecast ingest --lat-col` side file) before counts: its name holds "count"s too
+    "incidents": re.compile(r"incidents", re.I),
     "counts": re.compile(r"(count|crime_rate)", re.I),
     "events": re.compile(r"event", re.I),
     "weather": re.compile(r"weather", re.I),
     "districts": re.compile(r"district", re.I),
 }
 _SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
+# `crimecast backtest` metrics.json files uploaded under <data>/backtest/<model>/metrics.json feed the report.
+BACKTEST_DIR = "backtest/"
 FORECAST_COLUMNS = ["run_date", "date", "district", "category", "horizon", "y_pred", "lo80", "hi80", "lo95", "hi95",
                     "model_version"]
 
@@ -73,7 +77,7 @@ def find_inputs(data: Storage, prefix: str = "data/") -> dict[str, str]:
     found: dict[str, tuple[Any, str]] = {}
     for info in data.list(prefix):
         name = info.key.rsplit("/", 1)[-1]
-        if not name.lower().endswith(_SUFFIXES):
+        if info.key[len(prefix):].startswith(BACKTEST_DIR) or not name.lower().endswith(_SUFFIXES):
             continue
         for kind, pat in TABLE_PATTERNS.items():  # dict order: counts, events, weather, districts
             if pat.search(name):
@@ -82,6 +86,32 @@ def find_inputs(data: Storage, prefix: str = "data/") -> dict[str, str]:
                     found[kind] = (info.last_modified, info.key)
                 break
     return {k: v[1] for k, v in found.items()}
+
+
+def read_backtests(data: Storage, prefix: str = "data/") -> dict[str, Any] | None:
+    """{"models": {name: metrics}} from every metrics.json under <prefix>backtest/, or None."""
+    models: dict[str, Any] = {}
+    for info in sorted(data.list(prefix + BACKTEST_DIR), key=lambda i: i.key):
+        if not info.key.endswith("metrics.json"):
+            continue
+        try:
+            m = json.loads(data.get_bytes(info.key))
+        except ValueError as exc:
+            log.warning("skipping backtest metrics %s: not JSON (%s)", data.uri(info.key), exc)
+            continue
+        run = m.get("run") if isinstance(m, dict) and isinstance(m.get("run"), dict) else {}
+        models[str(run.get("model") or info.key.rsplit("/", 2)[-2])] = m
+    return {"models": models} if models else None
+
+
+def _read_incidents(data: Storage, key: str, tmp: Path) -> pd.DataFrame | None:
+    from crimecast.contract import read_raw
+
+    df = read_raw(data.download_file(key, tmp / ("incidents" + Path(key).suffix)))
+    if not {"lat", "lon"} <= set(df.columns):
+        log.warning("ignoring %s for the hotspot map: no lat/lon columns", data.uri(key))
+        return None
+    return df
 
 
 def _read(data: Storage, key: str, kind: str, tmp: Path, **kw: Any) -> pd.DataFrame:
@@ -165,6 +195,7 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
         timings["parquet_s"] = time.perf_counter() - t
 
         report_keys: list[str] = []
+        backtest = None
         if with_report:
             t = time.perf_counter()
             allocation = None
@@ -179,7 +210,10 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
                 log.warning("report without classifications: cannot read %s: %s",
                             results.uri(prefixes.results + "rows/"), exc)
                 recent = None
-            report_keys = _publish_report(reports, prefixes, run_str, fc, counts, meta, allocation, recent)
+            backtest = read_backtests(data, prefixes.data)
+            incidents = _read_incidents(data, inputs["incidents"], tmp) if "incidents" in inputs else None
+            report_keys = _publish_report(reports, prefixes, run_str, fc, counts, meta, allocation, recent,
+                                          backtest=backtest, incidents=incidents)
             timings["report_s"] = time.perf_counter() - t
 
     timings["total_s"] = time.perf_counter() - t_start
@@ -198,6 +232,7 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
         "history_from": counts["date"].min().date().isoformat(),
         "history_to": counts["date"].max().date().isoformat(),
         "inputs": {k: data.uri(v) for k, v in inputs.items()},
+        "backtest_models": sorted((backtest or {}).get("models", {})) if with_report else [],
         "model_version": version,
         **{k: v for k, v in (model_info or {}).items() if k != "model_version"},
         "report_keys": report_keys,
@@ -231,13 +266,14 @@ def recent_classifications(results: Storage, day: date, results_prefix: str = "r
 
 def _publish_report(reports: Storage, prefixes: Prefixes, run_str: str, fc: pd.DataFrame, counts: pd.DataFrame,
                     model_info: dict[str, Any], allocation: pd.DataFrame | None,
-                    classifications: pd.DataFrame | None = None) -> list[str]:
+                    classifications: pd.DataFrame | None = None, *, backtest: dict[str, Any] | None = None,
+                    incidents: pd.DataFrame | None = None) -> list[str]:
     from crimecast.report import build_report
 
     with tempfile.TemporaryDirectory(prefix="crimecast-report-") as td:
         out = Path(td)
         build_report(out, forecasts=fc, history=counts, run_date=run_str, model_info=model_info,
-                     allocation=allocation, classifications=classifications)
+                     allocation=allocation, classifications=classifications, backtest=backtest, incidents=incidents)
         files = sorted(p for p in out.rglob("*") if p.is_file())
         # index.html last, so a reader never gets a page whose scripts are not there yet.
         files.sort(key=lambda p: p.name == "index.html")
