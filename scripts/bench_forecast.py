@@ -175,7 +175,8 @@ print(json.dumps({{'rows': len(fc), 'seconds': ts}}))
     return ["| series | forecast rows | seconds (median of 3, one core, 1 thread, incl. features) | model |",
             "|---|---|---|---|",
             f"| {n_series:,} | {res['rows']:,} | {float(np.median(res['seconds'])):.2f} "
-            f"(runs: {', '.join(f'{s:.2f}' for s in res['seconds'])}) | {meta['inputs']} hidden "
+            f"(runs: {', '.join(f'{s:.2f}' for s in res['seconds'])}) | seq {meta['inputs']['seq']}, fut "
+            f"{meta['inputs']['fut']}, static {meta['inputs']['static']}, LSTM "
             f"{meta['training']['config']['hidden']}, {meta['tflite_bytes'] / 1e6:.2f} MB, load avg "
             f"{os.getloadavg()[0]:.1f} |"]
 
@@ -212,7 +213,9 @@ def main() -> int:
            "every model fitted only on data before each origin. LSTM: global model, per-series scaling, Poisson loss, "
            "conformal intervals and MA28 blend fitted on a held-out block before the origin; trained at the first "
            "origin and warm-started (fine-tuned) at the later ones. ETS intervals are model-based; "
-           "seasonal-naive / MA28 intervals are conformal on their own past errors.", ""]
+           "seasonal-naive / MA28 intervals are conformal on their own past errors. A `–` load means the run was "
+           "started directly with the same `crimecast backtest` flags (LSTM: `--epochs 8 --finetune-epochs 2`) "
+           "and its result reused; wall times are under that shared load, not CPU times.", ""]
     out += ["### Chicago, 22 district series (counts + events + weather)", ""]
     out += chicago_table("district", files, args.reuse, args.skip_lstm, LSTM_EXTRA)
     if not args.skip_category:
