@@ -87,7 +87,11 @@ def latency_rows(model_dir: Path, repeats: int) -> list[str]:
 
 
 def video_rows(model_dir: Path, clips: list[Path]) -> list[str]:
+    import cv2
+
     from crimecast.vision import CrimeImageClassifier
+
+    cv2.setNumThreads(1)  # one core for decode too
 
     c = CrimeImageClassifier(num_threads=1).load_model(model_dir)
     rows = []
@@ -168,6 +172,23 @@ def main(argv: list[str] | None = None) -> int:
         body += ["### Video, end to end on one core (OpenCV decode + resize + LiteRT int8, 2 fps sampling)\n",
                  "| clip | duration s | sampled frames | wall s | sampled frames / s | clip decision |",
                  "|---|---|---|---|---|---|", *vid, ""]
+    notes = ["### Training runs and goals\n"]
+    for m in args.model:
+        meta = json.loads((Path(m) / "metadata.json").read_text())
+        tr, d = meta["training"], meta["metrics"]["validation_default_calibrated"]
+        k = meta["metrics"]["validation_keras"]
+        ok_f1 = "met" if k["macro_f1"] >= 0.80 else "NOT met"
+        ok_rec = "met" if d["per_class"]["High"]["recall"] >= 0.90 else "NOT met"
+        default_run = meta["arch"] == "efficientnet_lite0" and tr["epochs"] == 8
+        flags = "" if default_run else f" --arch {meta['arch']} --epochs {tr['epochs']}"
+        notes.append(f"- {meta['arch']}: `crimecast train-classifier --labels {tr['data']}{flags}`"
+                     f" took {tr['total_seconds'] / 60:.1f} min wall on this shared 2-core box ({tr['epochs']} epochs, "
+                     f"{tr['views'] or 1} view(s)); goal macro-F1 >= 0.80 {ok_f1} ({k['macro_f1']:.3f}), "
+                     f"High recall >= 0.90 {ok_rec} ({d['per_class']['High']['recall']:.3f}, with the High bias).")
+    notes.append("- The hold-out is one split (~20 % of the groups); it also chose the epoch, the temperature and the "
+                 "High bias, so the calibrated row is optimistic. Not a k-fold CV (no CPU time for it on this box); "
+                 "compare with ANCHORS.md (5-fold GroupKFold) with that in mind.")
+    body += [*notes, ""]
     text = "\n".join(body)
     print(text)
     if args.write:
