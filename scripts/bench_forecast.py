@@ -140,10 +140,21 @@ def ablation(files: dict[str, Path], reuse: bool) -> list[str]:
              ("+ events", ["--no-weather"]),
              ("+ weather (all inputs)", [])]
     lines = ["| inputs | MAE | cov80 | wall s |", "|---|---|---|---|"]
+    origins = None
     for i, (label, flags) in enumerate(steps):
         r = backtest(f"ablation_{i}", files["district"], "lstm", ABLATION_PROTOCOL + flags, reuse, exog)
         lines.append(f"| {label} | {r['overall']['mae']:.3f} | {_fmt(r['overall'].get('coverage80'))} | "
                      f"{r.get('bench', {}).get('wall_seconds', r['run']['seconds'])} |")
+        origins = r["run"]["origins"]
+    for m in ("moving_average", "ets"):  # the same origins, from the full baseline runs
+        f = CACHE / f"district_{m}" / "predictions.parquet"
+        if f.exists() and origins:
+            p = pd.read_parquet(f)
+            p = p[p["origin"].isin(pd.to_datetime(origins))]
+            if p["origin"].nunique() == len(origins):
+                cov = ((p.y_true >= p.lo80) & (p.y_true <= p.hi80)).mean()
+                lines.append(f"| ({m} on the same origins) | {(p.y_true - p.y_pred).abs().mean():.3f} | "
+                             f"{cov:.3f} | – |")
     return lines
 
 
