@@ -88,7 +88,6 @@ def latency_rows(model_dir: Path, repeats: int) -> list[str]:
 
 def video_rows(model_dir: Path, clips: list[Path]) -> list[str]:
     import cv2
-
     from crimecast.vision import CrimeImageClassifier
 
     cv2.setNumThreads(1)  # one core for decode too
