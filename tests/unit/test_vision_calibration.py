@@ -23,6 +23,11 @@ def test_fit_temperature_recovers_overconfidence_and_lowers_ece():
     assert ece(apply_temperature(p, t), y) < 0.5 * ece(p, y)
 
 
+def test_fit_temperature_is_bounded_on_perfectly_separated_data():
+    p = softmax(np.eye(3)[[0, 1, 2] * 20] * 2.0)
+    assert fit_temperature(p, np.array([0, 1, 2] * 20)) == pytest.approx(0.25, rel=1e-3)
+
+
 def test_ece_is_zero_for_perfectly_calibrated_certain_predictions():
     p = np.eye(3)[[0, 1, 2, 0]]
     assert ece(p, np.array([0, 1, 2, 0])) == pytest.approx(0.0)

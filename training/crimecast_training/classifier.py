@@ -395,7 +395,7 @@ def fit(x: np.ndarray, y: np.ndarray, tr: np.ndarray, va: np.ndarray, cfg: Train
 
     trunk, top, full = build_effnet_parts(cfg.size, en.ported_weights())
     views = cfg.views or (1 if cfg.quick else 4)
-    epochs = cfg.epochs or (4 if cfg.quick else 8)
+    epochs = cfg.epochs or (10 if cfg.quick else 8)  # quick epochs cost ~2 s (96 images, cached features)
     cache = cfg.cache_dir
     feats = []
     import tempfile
@@ -438,7 +438,7 @@ def fit(x: np.ndarray, y: np.ndarray, tr: np.ndarray, va: np.ndarray, cfg: Train
         return out
 
     hist, _ = _fit_loop(top, train_input, y[tr], fva.astype(np.float32), y[va], epochs, cfg.batch,
-                        cfg.lr or 2e-4, cw, cfg.seed)
+                        cfg.lr or (1e-3 if cfg.quick else 2e-4), cw, cfg.seed)
     return {"model": full, "history": hist, "epochs": epochs, "views": views}
 
 
