@@ -71,7 +71,8 @@ def synth_dir() -> Path:
 @pytest.fixture(scope="session")
 def forecaster_model_dir(synth_dir: Path) -> Path:
     """A quick-profile LSTM forecaster trained on `synth_dir` (real TFLite, loaded by LiteRT)."""
-    key = _hash_sources("functions/crimecast/forecast", "training/crimecast_training", "functions/crimecast/synth.py")
+    key = _hash_sources("functions/crimecast/forecast", "training/crimecast_training/forecaster.py",
+                        "training/crimecast_training/__init__.py", "functions/crimecast/synth.py")
 
     def build(tmp: Path) -> None:
         _check(run_cli("train-forecaster", "--counts", str(synth_dir / "crime_rate_dataset.csv"),
@@ -86,7 +87,8 @@ def forecaster_model_dir(synth_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def classifier_model_dir(synth_dir: Path) -> Path:
     """A quick-profile image classifier trained on the synthetic images (real TFLite, loaded by LiteRT)."""
-    key = _hash_sources("functions/crimecast/vision", "training/crimecast_training",
+    key = _hash_sources("functions/crimecast/vision", "training/crimecast_training/classifier.py",
+                        "training/crimecast_training/effnet_lite0.py", "training/crimecast_training/__init__.py",
                         "functions/crimecast/synth_images.py")
 
     def build(tmp: Path) -> None:
