@@ -103,6 +103,12 @@ def chicago_table(level: str, files: dict[str, Path], reuse: bool, skip_lstm: bo
                      f"{_fmt(o.get('mase'))} | {o['smape_pct']:.1f} | {_fmt(o.get('coverage80'))} | "
                      f"{_fmt(o.get('coverage95'))} | " + " | ".join(f"{wk[str(w)]['mae']:.2f}" for w in range(1, 6)) +
                      f" | {b.get('wall_seconds', '–')} ({b.get('load_avg_1m_start', '–')}) |")
+    if "lstm" in res:
+        r = res["lstm"]["overall"]["mae"] / best
+        c80 = res["lstm"]["overall"].get("coverage80", float("nan"))
+        lines += ["", f"Goal LSTM MAE ≤ 0.93 × min(MA28, ETS): measured {r:.3f} → "
+                      f"{'met' if r <= 0.93 else '**missed**'}; 80 % coverage {c80:.3f} → "
+                      f"{'within' if 0.75 <= c80 <= 0.85 else '**outside**'} 0.75–0.85."]
     return lines
 
 
