@@ -7,7 +7,6 @@ Usage: .venv/bin/python scripts/bench_infra.py [--no-synth]
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import platform
 import subprocess
@@ -23,12 +22,12 @@ HEADER = "## Infrastructure (issue 6)"
 
 
 def _build_module():
-    spec = importlib.util.spec_from_file_location("crimecast_layers_build", ROOT / "layers" / "build.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, mod)
-    spec.loader.exec_module(mod)
-    return mod
+    """layers/build.py, loaded the way the CDK stack loads it."""
+    if str(ROOT / "infra") not in sys.path:
+        sys.path.insert(0, str(ROOT / "infra"))
+    from crimecast_infra.functions import layers_build_module
+
+    return layers_build_module()
 
 
 def top_packages(build, site: Path, n: int = 8) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
@@ -15,12 +14,12 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 def load_layers_build() -> Any:
-    spec = importlib.util.spec_from_file_location("crimecast_layers_build", ROOT / "layers" / "build.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, mod)
-    spec.loader.exec_module(mod)
-    return mod
+    """layers/build.py as a module: the stack's own loader, so tests see exactly what the stack sees."""
+    if str(INFRA) not in sys.path:
+        sys.path.insert(0, str(INFRA))
+    from crimecast_infra.functions import layers_build_module
+
+    return layers_build_module()
 
 
 def synth(tmp: Path, **context: object) -> tuple[dict[str, Any], Path]:
