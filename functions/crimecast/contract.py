@@ -7,17 +7,16 @@ temporary file beside the target and rename it, so a failure never leaves a part
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import os
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from crimecast.atomic import atomic_path  # re-exported: callers use crimecast.contract.atomic_path
 
 EVENT_KINDS = ("holiday", "festival", "sports", "other")
 RISK_LEVELS = ("high", "medium", "low")
@@ -297,22 +296,6 @@ def read_table(path: str | os.PathLike[str], kind: str | None = None, **kwargs: 
     if kind not in SPECS:
         raise ValueError(f"unknown table kind {kind!r}; expected one of {list(SPECS)}")
     return validate(read_raw(path), kind, str(path), **kwargs)  # type: ignore[arg-type]
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, target)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:

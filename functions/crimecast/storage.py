@@ -7,31 +7,15 @@ directory (used by tests and by the CLI when no AWS is involved). Keys are '/'-s
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-
-@contextlib.contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """Like `crimecast.contract.atomic_path` (temp file beside the target, rename on success). Repeated here
-    because `crimecast.contract` imports pandas, which the API and classifier cold starts must not pay for."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+from crimecast.atomic import atomic_path as _atomic
 
 
 class NotFound(KeyError):
