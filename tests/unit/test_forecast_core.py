@@ -44,10 +44,11 @@ def test_windows_use_only_days_before_the_origin():
     x1 = make_windows(p1, spec, np.array([origin]))
     x2 = make_windows(p2, spec, np.array([origin]))
     # Then the model inputs are identical; only the targets differ
-    for k in ("seq", "fut", "static", "scale"):
+    for k in ("seq", "fut", "static", "scale", "base"):
         np.testing.assert_array_equal(x1[k], x2[k])
     assert not np.array_equal(x1["target"], x2["target"])
-    assert x1["seq"].shape == (2, 60, 21) and x1["fut"].shape == (2, 30 * 17) and x1["target"].shape == (2, 30)
+    assert x1["seq"].shape == (2, 60, 21) and x1["fut"].shape == (2, 30 * 18) and x1["target"].shape == (2, 30)
+    assert x1["base"].shape == (2, 30)
 
 
 def test_yearly_ratio_is_one_without_history_and_tracks_seasonality():
@@ -63,7 +64,7 @@ def test_yearly_ratio_is_one_without_history_and_tracks_seasonality():
 
 
 def test_features_switched_off_are_zero_and_keep_shapes():
-    spec = FeatureSpec(calendar=False, events=False, weather=False, district=False, yearly=False)
+    spec = FeatureSpec(calendar=False, events=False, weather=False, district=False, yearly=False, base=False)
     p = build_panel(_counts(200), spec, FeatureState())
     x = make_windows(p, spec, np.array([150]))
     assert x["seq"].shape == (2, 60, 21)
@@ -240,6 +241,47 @@ def test_blend_weight_prefers_the_better_forecast():
     rng = np.random.default_rng(0)
     scale = rng.uniform(5, 40, 2000)
     y = rng.poisson(scale[:, None] * 1.3 * np.ones((1, 30)))
-    good = fit_blend(np.full((2000, 30), 1.3), np.ones(2000), y, scale)  # model right, MA28 wrong
-    bad = fit_blend(np.full((2000, 30), 0.5), np.ones(2000), y, scale)  # model wrong, MA28 closer
+    x = {"scale": scale, "base": np.ones((2000, 30))}
+    good = fit_blend(np.full((2000, 30), 1.3), x, y)  # the correction is right, the base is wrong
+    bad = fit_blend(np.full((2000, 30), 0.5), x, y)  # the correction is wrong, the base is closer
     assert len(good) == 30 and min(good) >= 0.8 and max(bad) <= 0.2
+
+
+def test_dow_profile_finds_the_weekly_pattern_from_past_days_only():
+    from crimecast.forecast.features import dow_profile
+
+    t = 800
+    weekly = np.array([1.0, 1.0, 1.0, 1.0, 1.4, 1.6, 0.5])
+    y = (20 * weekly[np.arange(t) % 7])[None, :].astype(float)
+    sparse = np.zeros((1, t))
+    o = np.array([500, 503])
+    prof = dow_profile(np.vstack([y, sparse]), o, 30, days=364, shrink=1.0)
+    assert prof.shape == (2, 2, 30)
+    # forecast day j of origin o has weekday phase (o + j) % 7; shrink=1 pulls ratios slightly toward 1
+    expect = (20 * weekly + 1) / (20 * weekly.mean() + 1)
+    np.testing.assert_allclose(prof[0, 0], expect[(500 + np.arange(30)) % 7], rtol=1e-5)
+    np.testing.assert_allclose(prof[0, 1], expect[(503 + np.arange(30)) % 7], rtol=1e-5)
+    assert np.all(prof[1] == 1.0)  # an all-zero series is flat
+    # days from the origin on do not change it
+    y2 = y.copy()
+    y2[:, 500:] = 999
+    np.testing.assert_array_equal(dow_profile(y2, o[:1], 30), dow_profile(y, o[:1], 30))
+    # no history at all: flat
+    assert np.all(dow_profile(y, np.array([0]), 30) == 1.0)
+
+
+def test_seasonal_shift_uses_earlier_years_and_ignores_the_future():
+    from crimecast.forecast.features import seasonal_shift
+
+    t = 2000
+    days = np.arange(t)
+    y = (20 + 10 * np.sin(2 * np.pi * days / 364))[None, :]
+    o = np.array([200, 1500])
+    r = seasonal_shift(y, o, 30, 28, years=5, smooth=0.0)
+    assert r[0, 0] == 1.0  # no earlier year before origin 200
+    a = 1500 - 364
+    expect = y[0, a:a + 30].mean() / y[0, a - 28:a].mean()  # a pure 364-day cycle repeats exactly
+    assert abs(r[0, 1] - expect) < 1e-6
+    y2 = y.copy()
+    y2[:, 1500:] = 0
+    assert seasonal_shift(y2, o[1:], 30, 28, smooth=0.0)[0, 0] == r[0, 1]

@@ -32,7 +32,7 @@ def test_metadata_describes_the_model(forecaster_model_dir: Path):
     assert meta["name"] == "forecaster" and meta["version"]
     assert meta["inputs"]["seq"] == [60, 21] and meta["inputs"]["output"] == [30]
     assert set(meta["conformal_quantiles"]) == {"lo80", "hi80", "lo95", "hi95"}
-    assert len(meta["conformal_quantiles"]["hi80"]) == 30 and len(meta["blend_ma28"]) == 30
+    assert len(meta["conformal_quantiles"]["hi80"]) == 30 and len(meta["blend_base"]) == 30
     rng = meta["training"]["data_range"]
     assert meta["training"]["data_hash_sha256"] and rng[0] < rng[1]
     assert meta["feature_spec"]["weather"] and meta["feature_spec"]["events"] and meta["feature_spec"]["district"]

@@ -4,10 +4,12 @@ Protocol (all on data strictly before the end of the given counts):
 1. Panel + windows from `crimecast.forecast.features` (the same code the LiteRT server uses).
 2. The last `cal_days` origins (and the `horizon` days before them) are held out: training windows
    end before the calibration targets start.
-3. Train with a Poisson loss on count scale (target ratio y/scale, sample weight = scale), keep the
-   epoch with the best calibration loss.
-4. On the held-out origins fit (a) a per-horizon blend weight with the 28-day mean and (b) split-conformal
-   interval quantiles per horizon day; both are stored in metadata.json and applied by the server.
+3. The network outputs a multiplicative correction of the structural base forecast (28-day mean ×
+   day-of-week profile, `features.base_forecast`). Train with a Poisson loss on count scale (target
+   y/(scale·base), sample weight = scale), keep the epoch with the best calibration loss.
+4. On the held-out origins fit (a) a per-horizon shrinkage weight of the correction toward 1 (w = 0: the
+   base alone) and (b) split-conformal interval quantiles per horizon day; both are stored in
+   metadata.json and applied by the server (`features.combine`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from crimecast.forecast.features import (
     FeatureState,
     Panel,
     build_panel,
+    combine,
     fit_districts,
     fit_weather,
     input_dims,
@@ -138,28 +141,17 @@ def _predict_ratio(model: Any, x: dict[str, np.ndarray], batch: int = 2048) -> n
     return np.concatenate(out) if out else np.zeros((0,))
 
 
-def ma28_ratio(x: dict[str, np.ndarray], spec: FeatureSpec) -> np.ndarray:
-    """The 28-day mean expressed as a ratio to the scale (≈ 1; < 1 for near-zero series)."""
-    ratio = x["seq"][:, -spec.scale_days:, 0]
-    return ratio.mean(axis=1)
-
-
-def fit_blend(r_model: np.ndarray, r_ma: np.ndarray, y: np.ndarray, scale: np.ndarray) -> list[float]:
-    """Per-horizon weight w in [0, 1] for w·model + (1-w)·MA28, minimising calibration MAE (counts)."""
+def fit_blend(corr: np.ndarray, x: dict[str, np.ndarray], y: np.ndarray) -> list[float]:
+    """Per-horizon weight w in [0, 1] of the network's correction (w·corr + 1 − w; w = 0 is the base
+    forecast alone), minimising calibration MAE in counts."""
     grid = np.linspace(0, 1, 11)
-    scale = np.ravel(scale)
     ws = []
-    for j in range(r_model.shape[1]):
-        best = min(grid, key=lambda w: np.nanmean(np.abs(y[:, j] - scale * (w * r_model[:, j] +
-                                                                               (1 - w) * r_ma))))
+    for j in range(corr.shape[1]):
+        m = x["scale"] * x["base"][:, j]
+        best = min(grid, key=lambda w: np.nanmean(np.abs(y[:, j] - m * (w * corr[:, j] + 1 - w))))
         ws.append(float(best))
     # Smooth across horizon days: per-day choices on overlapping windows are noisy.
     return [float(v) for v in pd.Series(ws).rolling(7, center=True, min_periods=1).mean().round(3)]
-
-
-def apply_blend(r_model: np.ndarray, r_ma: np.ndarray, blend: list[float]) -> np.ndarray:
-    w = np.asarray(blend, float)[None, : r_model.shape[1]]
-    return w * r_model + (1 - w) * r_ma[:, None]
 
 
 def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.DataFrame | None = None,
@@ -192,7 +184,7 @@ def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.
         cal_origins = cal_origins[::-1][::k][::-1]
     xtr = make_windows(panel, spec, train_origins)
     xcal = make_windows(panel, spec, cal_origins)
-    ytr = xtr["target"] / xtr["scale"][:, None]
+    ytr = xtr["target"] / (xtr["scale"][:, None] * xtr["base"])
     n = len(ytr)
     log.info("training windows %d (%d series × %d origins), calibration %d, features seq=%s fut=%s static=%s",
              n, len(panel.keys), len(train_origins), len(xcal["seq"]), xtr["seq"].shape[1:], xtr["fut"].shape[1:],
@@ -217,7 +209,7 @@ def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.
             idx = rng.choice(n, size=min(cfg.samples_per_epoch, n), replace=False)
             model.fit([xtr["seq"][idx], xtr["fut"][idx], xtr["static"][idx]], ytr[idx],
                       sample_weight=xtr["scale"][idx], batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=True)
-            pc = _predict_ratio(model, xcal) * xcal["scale"][:, None]
+            pc = _predict_ratio(model, xcal) * xcal["scale"][:, None] * xcal["base"]
             pcl = np.maximum(pc, 1e-6)
             loss = float(np.nanmean(pcl - y_cal * np.log(pcl)))
             mae = float(np.nanmean(np.abs(pc - y_cal)))
@@ -230,9 +222,10 @@ def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.
         models.append(model)
     model = _ensemble(models, spec, state)
     r_cal = _predict_ratio(model, xcal)
-    r_ma = ma28_ratio(xcal, spec)
-    blend = fit_blend(r_cal, r_ma, xcal["target"], xcal["scale"])
-    yhat_cal = apply_blend(r_cal, r_ma, blend) * xcal["scale"][:, None]
+    blend = fit_blend(r_cal, xcal, xcal["target"])
+    yhat_cal = combine(r_cal, xcal, blend)
+    base_cal = xcal["scale"][:, None] * xcal["base"]
+    ma_cal = xcal["scale"][:, None] * xcal["seq"][:, -spec.scale_days:, 0].mean(axis=1)[:, None]
     q = conformal.fit_quantiles(xcal["target"], yhat_cal)
     iv = conformal.apply_quantiles(yhat_cal, q)
     y_cal = xcal["target"]
@@ -243,9 +236,10 @@ def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.
         "train_origin_range": [str(panel.dates[train_origins[0]].date()), str(panel.dates[train_origins[-1]].date())],
         "calibration_origin_range": [str(panel.dates[cal_origins[0]].date()), str(panel.dates[cal_origins[-1]].date())],
         "calibration": {
-            "mae_model_only": float(np.mean(np.abs(r_cal * xcal["scale"][:, None] - y_cal))),
+            "mae_model_only": float(np.mean(np.abs(r_cal * base_cal - y_cal))),
             "mae_blended": float(np.mean(np.abs(yhat_cal - y_cal))),
-            "mae_ma28": float(np.mean(np.abs(r_ma[:, None] * xcal["scale"][:, None] - y_cal))),
+            "mae_base": float(np.mean(np.abs(base_cal - y_cal))),
+            "mae_ma28": float(np.mean(np.abs(ma_cal - y_cal))),
             "coverage80_in_sample": float(np.mean((y_cal >= iv["lo80"]) & (y_cal <= iv["hi80"]))),
         },
         "weather_imputed_days": int(panel.weather_imputed),
@@ -317,7 +311,8 @@ def export(tr: Trained, counts: pd.DataFrame, out_dir: Path, extra_meta: dict[st
             "fut": [dims["fut_features"]],
             "static": [dims["static_features"]],
             "output": [tr.spec.horizon],
-            "output_meaning": "ratio to the per-series scale; y_pred = scale × (w·ratio + (1-w)·ma28_ratio)",
+            "output_meaning": "multiplicative correction of the base forecast; "
+                              "y_pred = scale × base × (w·output + 1 − w) (crimecast.forecast.features.combine)",
         },
         "feature_spec": tr.spec.to_dict(),
         "feature_state": tr.state.to_dict(),
@@ -326,7 +321,7 @@ def export(tr: Trained, counts: pd.DataFrame, out_dir: Path, extra_meta: dict[st
             "ratio_clip": 8.0,
             "feature_code": "crimecast.forecast.features.make_windows",
         },
-        "blend_ma28": tr.blend,
+        "blend_base": tr.blend,
         "conformal_quantiles": tr.quantiles,
         "conformal": "split-conformal on held-out origins, residual (y-ŷ)/sqrt(ŷ+1), per horizon day",
         "training": {
@@ -359,8 +354,6 @@ class KerasRunner:
 
     def forecast(self, panel: Panel, origin_idx: int) -> dict[str, np.ndarray]:
         x = make_windows(panel, self.tr.spec, np.array([origin_idx]))
-        r = _predict_ratio(self.tr.model, x)
-        yhat = apply_blend(r, ma28_ratio(x, self.tr.spec), self.tr.blend) * x["scale"][:, None]
-        yhat = np.maximum(yhat, 0.0)
+        yhat = combine(_predict_ratio(self.tr.model, x), x, self.tr.blend)
         iv = conformal.apply_quantiles(yhat, self.tr.quantiles)
         return {"y_pred": yhat, **iv}

@@ -185,7 +185,8 @@ def _lstm_origin(counts: pd.DataFrame, origin: pd.Timestamp, events: pd.DataFram
         raise RuntimeError("internal: series order differs between the backtest and the feature panel")
     out = KerasRunner(tr).forecast(panel, len(panel.dates))
     yhat = out.pop("y_pred")
-    log.info("origin %s: trained %d epochs in %.0f s (calibration MAE model %.3f, blended %.3f, MA28 %.3f)",
-             origin.date(), n_ep, secs, tr.info["calibration"]["mae_model_only"],
-             tr.info["calibration"]["mae_blended"], tr.info["calibration"]["mae_ma28"])
+    cal = tr.info["calibration"]
+    log.info("origin %s: trained %d epochs in %.0f s (calibration MAE model %.3f, blended %.3f, base %.3f, "
+             "MA28 %.3f)", origin.date(), n_ep, secs, cal["mae_model_only"], cal["mae_blended"], cal["mae_base"],
+             cal["mae_ma28"])
     return yhat, out, tr, secs

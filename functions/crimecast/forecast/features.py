@@ -1,10 +1,14 @@
 """Feature code shared by training (crimecast_training) and serving (CrimeForecaster).
 
 One global model sees every district × category series. Each series is divided by its own trailing
-28-day mean (the *scale*, crimes/day), so the network learns ratios and shape, not levels. Inputs:
+28-day mean (the *scale*, crimes/day), so the network learns ratios and shape, not levels. The network
+does not forecast from scratch: it outputs a multiplicative correction (≈ 1) of a structural base forecast
+(28-day mean × the series' day-of-week profile of the last year × the seasonal shift seen over the same
+days in earlier years, shrunk; `combine`). Inputs:
 
 - `seq`    (N, window, F): past ratio y/scale (clipped) + past calendar, events and weather.
-- `fut`    (N, horizon * C2): known-future calendar + scheduled events for the forecast days.
+- `fut`    (N, horizon * C2): known-future calendar + scheduled events for the forecast days, last
+           year's seasonal change, and the structural base (28-day mean × day-of-week profile).
 - `static` (N, K): log1p(scale) + standardised district features.
 
 Everything the network needs at serving time (feature flags, weather and district statistics) is in
@@ -41,6 +45,15 @@ class FeatureSpec:
     weather: bool = True
     district: bool = True
     yearly: bool = True  # last year's seasonal change over the same 30 days (a counts-derived input)
+    # Structural base forecast the network corrects multiplicatively: 28-day mean × day-of-week profile of
+    # the last `dow_days` days (shrunk toward flat by `dow_shrink` crimes/day). base=False: flat 28-day mean.
+    # The base also carries the seasonal change a year (up to `shift_years` years) earlier, shrunk by
+    # `shift_power` (0.5 chosen on 2012–2015 origins, before the benchmark's 2016–2019 origins).
+    base: bool = True
+    dow_days: int = 364
+    dow_shrink: float = 1.0
+    shift_years: int = 5
+    shift_power: float = 0.5
     holiday_country: str = "US"
     holiday_subdiv: str | None = None
 
@@ -298,11 +311,83 @@ def yearly_ratio(y: np.ndarray, origins: np.ndarray, horizon: int, scale_days: i
     return out.astype(np.float32)
 
 
+def dow_profile(y: np.ndarray, origins: np.ndarray, horizon: int, days: int = 364, shrink: float = 1.0) -> np.ndarray:
+    """(S, O, H): each series' day-of-week profile over the `days` days before each origin, aligned to the
+    forecast days: (mean on that weekday + shrink) / (overall mean + shrink). ≈ 1 for sparse series, where a
+    per-weekday mean is noise. Uses only days before the origin; a day index's weekday phase is t mod 7."""
+    s, t = y.shape
+    origins = np.asarray(origins, dtype=np.int64)
+    starts = np.maximum(origins - days, 0)
+    sums = np.zeros((s, len(origins), 7))
+    cnts = np.zeros((len(origins), 7))
+    for k in range(7):
+        cs = np.concatenate([np.zeros((s, 1)), np.cumsum(y[:, k::7], axis=1, dtype=np.float64)], axis=1)
+
+        def n_before(x: np.ndarray, k: int = k) -> np.ndarray:  # how many indices k, k+7, ... are < x
+            return np.clip((x - k + 6) // 7, 0, cs.shape[1] - 1)
+
+        hi, lo = n_before(np.minimum(origins, t)), n_before(np.minimum(starts, t))
+        sums[:, :, k] = cs[:, hi] - cs[:, lo]
+        cnts[:, k] = hi - lo
+    mean_k = sums / np.maximum(cnts, 1)[None]
+    overall = sums.sum(axis=2) / np.maximum(cnts.sum(axis=1), 1)[None]
+    prof = (mean_k + shrink) / (overall[..., None] + shrink)
+    prof = np.where(cnts[None] > 0, prof, 1.0)
+    phase = (origins[:, None] + np.arange(horizon)[None, :]) % 7  # (O, H)
+    return np.take_along_axis(prof, np.broadcast_to(phase[None], (s,) + phase.shape), axis=2).astype(np.float32)
+
+
+def seasonal_shift(y: np.ndarray, origins: np.ndarray, horizon: int, scale_days: int = 28, years: int = 5,
+                   smooth: float = 0.5) -> np.ndarray:
+    """(S, O): per series, the median over the previous `years` years (364-day lags) of
+    (mean of the `horizon` days from the origin's anniversary + smooth) / (mean of the `scale_days` days
+    before it + smooth): how much the level moved over the same stretch of the year before. 1.0 where no
+    earlier year is available. Uses only days before the origin (horizon < 364)."""
+    s, t = y.shape
+    origins = np.asarray(origins, dtype=np.int64)
+    csum = np.concatenate([np.zeros((s, 1)), np.cumsum(y, axis=1, dtype=np.float64)], axis=1)
+    rs = np.full((years, s, len(origins)), np.nan)
+    for k in range(1, years + 1):
+        a = origins - 364 * k
+        ok = (a - scale_days >= 0) & (a + horizon <= np.minimum(origins, t))
+        aa = np.where(ok, a, scale_days)
+        tgt = (csum[:, aa + horizon] - csum[:, aa]) / horizon
+        bas = (csum[:, aa] - csum[:, aa - scale_days]) / scale_days
+        rs[k - 1] = np.where(ok[None], (tgt + smooth) / (bas + smooth), np.nan)
+    have = np.isfinite(rs).any(axis=0)
+    with np.errstate(all="ignore"):
+        med = np.nanmedian(np.where(have[None], rs, 1.0), axis=0)
+    return np.where(have, med, 1.0)
+
+
+def base_forecast(panel_y: np.ndarray, ratio: np.ndarray, origins: np.ndarray, spec: FeatureSpec) -> np.ndarray:
+    """(S, O, H) structural base in ratio-to-scale units: the 28-day mean (of the clipped input ratio),
+    times (when spec.base is on) the day-of-week profile and the shrunk seasonal shift of earlier years."""
+    ma = ratio[..., -spec.scale_days:].mean(axis=-1)  # (S, O)
+    out = np.repeat(ma[..., None], spec.horizon, axis=-1)
+    if spec.base:
+        out = out * dow_profile(panel_y, origins, spec.horizon, spec.dow_days, spec.dow_shrink)
+        if spec.shift_years > 0 and spec.shift_power > 0:
+            shift = seasonal_shift(panel_y, origins, spec.horizon, spec.scale_days, spec.shift_years)
+            out = out * np.clip(shift, 1 / RATIO_CLIP, RATIO_CLIP)[..., None] ** spec.shift_power
+    return out.astype(np.float32)
+
+
+def combine(correction: np.ndarray, x: dict[str, np.ndarray], blend: list[float] | np.ndarray) -> np.ndarray:
+    """Forecast in counts from the network output (a multiplicative correction of the base, ≈ 1):
+    y = scale × base × (w·correction + 1 − w), w per horizon day (fitted on held-out origins). ≥ 0.
+    The one post-processing step shared by training, the backtest and the LiteRT server."""
+    h = correction.shape[1]
+    w = np.asarray(blend, float)[None, :h]
+    return np.maximum(x["scale"][:, None] * x["base"][:, :h] * (w * correction + 1.0 - w), 0.0)
+
+
 def make_windows(panel: Panel, spec: FeatureSpec, origins: np.ndarray,
                  series: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Model inputs for forecasts made at each origin index t (first forecast day = dates[t]).
 
-    Returns dict with `seq` (N, W, F), `fut` (N, H*C2), `static` (N, K), `scale` (N,), `series` (N,),
+    Returns dict with `seq` (N, W, F), `fut` (N, H*C2), `static` (N, K), `scale` (N,), `base` (N, H),
+    `series` (N,),
     `origin` (N,) and `target` (N, H) in ratio units where available (NaN beyond the data).
     Rows are ordered origin-major (all series for origins[0], then origins[1], ...).
     """
@@ -331,7 +416,9 @@ def make_windows(panel: Panel, spec: FeatureSpec, origins: np.ndarray,
     ev_f = panel.ev[s_idx][:, fut]  # (S, O, H, E)
     yearly = yearly_ratio(panel.y[s_idx], origins, h, spec.scale_days) if spec.yearly else np.ones(
         (n_s, n_o, h), np.float32)
-    futx = np.concatenate([np.broadcast_to(cal_f[None], (n_s, n_o, h, c)), ev_f, yearly[..., None] - 1.0], axis=-1)
+    base = base_forecast(panel.y[s_idx], ratio, origins, spec)  # (S, O, H)
+    futx = np.concatenate([np.broadcast_to(cal_f[None], (n_s, n_o, h, c)), ev_f, yearly[..., None] - 1.0,
+                           (base[..., None] - 1.0) if spec.base else np.zeros_like(base[..., None])], axis=-1)
     static = np.concatenate([np.log1p(scale)[..., None],
                              np.broadcast_to(panel.static[s_idx][:, None, :], (n_s, n_o, panel.static.shape[1]))],
                             axis=-1)
@@ -350,6 +437,7 @@ def make_windows(panel: Panel, spec: FeatureSpec, origins: np.ndarray,
         "fut": om(futx).reshape(n_o * n_s, -1).astype(np.float32),
         "static": om(static).astype(np.float32),
         "scale": om(scale).astype(np.float32),
+        "base": om(base).astype(np.float32),  # (N, H) base forecast, ratio-to-scale units
         "series": np.tile(s_idx, n_o),
         "origin": np.repeat(origins, n_s),
         "target": om(tgt),  # counts (crimes/day)
@@ -362,6 +450,6 @@ def input_dims(spec: FeatureSpec, state: FeatureState) -> dict[str, int]:
 
     return {
         "seq_features": 1 + N_CALENDAR + len(EK) + len(WEATHER_COLS),
-        "fut_features": spec.horizon * (N_CALENDAR + len(EK) + 1),
+        "fut_features": spec.horizon * (N_CALENDAR + len(EK) + 2),
         "static_features": 1 + len(state.district_cols),
     }

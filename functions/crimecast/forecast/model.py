@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from crimecast.forecast import conformal
-from crimecast.forecast.features import FeatureSpec, FeatureState, build_panel, make_windows
+from crimecast.forecast.features import FeatureSpec, FeatureState, build_panel, combine, make_windows
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +107,13 @@ class CrimeForecaster:
             raise ValueError(f"{meta}: not valid JSON ({exc})") from None
         if self.metadata.get("name") != "forecaster":
             raise ValueError(f"{meta}: name is {self.metadata.get('name')!r}, expected 'forecaster'")
+        if "blend_base" not in self.metadata or "base" not in self.metadata.get("feature_spec", {}):
+            raise ValueError(f"{meta}: this forecaster was exported by an older crimecast (its output is not a "
+                             "correction of the base forecast); retrain it with `crimecast train-forecaster`")
         self.spec = FeatureSpec.from_dict(self.metadata["feature_spec"])
         self.state = FeatureState.from_dict(self.metadata["feature_state"])
         self.quantiles = self.metadata["conformal_quantiles"]
-        self.blend = self.metadata.get("blend_ma28", [1.0] * self.spec.horizon)
+        self.blend = self.metadata["blend_base"]
         self.version = str(self.metadata["version"])
         try:
             self._interp = load_interpreter(tfl, self.num_threads)
@@ -159,10 +162,8 @@ class CrimeForecaster:
             raise ValueError(f"counts: {n_t} days before the forecast origin; the model needs a window of "
                              f"{self.spec.window} days")
         x = make_windows(panel, self.spec, np.array([n_t]))
-        ratio = run_interpreter(self._interp, x["seq"], x["fut"], x["static"], self.batch)
-        r_ma = x["seq"][:, -self.spec.scale_days:, 0].mean(axis=1)
-        w = np.asarray(self.blend, float)[None, : self.horizon]
-        yhat = np.maximum((w * ratio + (1 - w) * r_ma[:, None]) * x["scale"][:, None], 0.0)
+        corr = run_interpreter(self._interp, x["seq"], x["fut"], x["static"], self.batch)
+        yhat = combine(corr, x, self.blend)
         iv = conformal.apply_quantiles(yhat, self.quantiles)
         s, h = yhat.shape
         fdates = panel.dates[-1] + pd.to_timedelta(np.arange(1, h + 1), unit="D")
