@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--seeds", type=int, default=1, help="LSTM ensemble members")
     for f in ("calendar", "events", "weather", "district"):
         p.add_argument(f"--no-{f}", action="store_true", help=f"ablation: switch the {f} inputs off")
+    p.add_argument("--no-base", action="store_true",
+                   help="ablation: the network corrects a flat 28-day mean instead of the structural base "
+                        "(28-day mean × day-of-week profile × seasonal shift)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_backtest)
 
@@ -92,7 +95,7 @@ def _backtest(args: argparse.Namespace) -> int:
     from crimecast.forecast.metrics import compute_metrics
 
     t = _read_tables(args)
-    feats = {f: not getattr(args, f"no_{f}") for f in ("calendar", "events", "weather", "district")}
+    feats = {f: not getattr(args, f"no_{f}") for f in ("calendar", "events", "weather", "district", "base")}
     res = run_backtest(t["counts"], args.model, t["events"], t["weather"], t["districts"], window=args.window,
                        horizon=args.horizon, n_origins=args.origins, step=args.step, first_origin=args.first_origin,
                        quick=args.quick, epochs=args.epochs, finetune_epochs=args.finetune_epochs, seeds=args.seeds,
