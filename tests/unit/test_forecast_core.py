@@ -285,3 +285,20 @@ def test_seasonal_shift_uses_earlier_years_and_ignores_the_future():
     y2 = y.copy()
     y2[:, 1500:] = 0
     assert seasonal_shift(y2, o[1:], 30, 28, smooth=0.0)[0, 0] == r[0, 1]
+
+
+def test_training_with_an_all_zero_series_stays_finite_and_learns():
+    # An all-zero series has a zero 28-day mean; the correction target y / base must stay finite, or the
+    # weights turn NaN and training silently keeps the untrained initial weights.
+    from crimecast_training.forecaster import TrainConfig, train
+
+    c = _counts(500, series=(("7", "theft"),), seed=3)
+    z = c.copy()
+    z["category"] = "rare"
+    z["count"] = 0
+    cfg = TrainConfig.quick()
+    cfg.epochs, cfg.samples_per_epoch = 2, 400
+    tr = train(pd.concat([c, z]), spec=FeatureSpec(events=False, weather=False, district=False), cfg=cfg)
+    losses = [e["calibration_poisson_loss"] for e in tr.info["epochs"]]
+    assert len(losses) == 2 and np.all(np.isfinite(losses))
+    assert np.isfinite(tr.info["calibration"]["mae_model_only"])

@@ -41,6 +41,7 @@ from crimecast.forecast.features import (
 log = logging.getLogger("crimecast.train_forecaster")
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+TARGET_CLIP = 20.0
 
 
 @dataclass
@@ -184,12 +185,16 @@ def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.
         cal_origins = cal_origins[::-1][::k][::-1]
     xtr = make_windows(panel, spec, train_origins)
     xcal = make_windows(panel, spec, cal_origins)
-    ytr = xtr["target"] / (xtr["scale"][:, None] * xtr["base"])
+    # Correction targets; a rare event on a near-zero base would give a ratio in the hundreds, so clip it.
+    ytr = np.minimum(xtr["target"] / (xtr["scale"][:, None] * xtr["base"]), TARGET_CLIP)
+    if not np.isfinite(ytr).all():
+        raise RuntimeError("internal: non-finite training targets (base or scale not positive)")
     n = len(ytr)
     log.info("training windows %d (%d series × %d origins), calibration %d, features seq=%s fut=%s static=%s",
              n, len(panel.keys), len(train_origins), len(xcal["seq"]), xtr["seq"].shape[1:], xtr["fut"].shape[1:],
              xtr["static"].shape[1:])
     models = []
+    epoch_log: list[dict[str, float]] = []
     n_epochs = epochs if epochs is not None else cfg.epochs
     for k in range(cfg.seeds):
         seed = cfg.seed + 1000 * k
@@ -205,6 +210,7 @@ def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.
         rng = np.random.default_rng(seed)
         best, best_w = np.inf, model.get_weights()
         y_cal = xcal["target"]
+        history = []
         for ep in range(n_epochs):
             idx = rng.choice(n, size=min(cfg.samples_per_epoch, n), replace=False)
             model.fit([xtr["seq"][idx], xtr["fut"][idx], xtr["static"][idx]], ytr[idx],
@@ -216,8 +222,14 @@ def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.
             if progress:
                 log.info("seed %d epoch %d/%d: calibration Poisson loss %.4f MAE %.3f (%.0f s)", k, ep + 1,
                          n_epochs, loss, mae, time.time() - t0)
+            history.append({"seed": k, "epoch": ep + 1, "calibration_poisson_loss": loss, "calibration_mae": mae})
+            if not np.isfinite(loss):
+                log.warning("seed %d epoch %d: calibration loss is not finite; keeping the best earlier weights "
+                            "and stopping this member", k, ep + 1)
+                break
             if loss < best:
                 best, best_w = loss, model.get_weights()
+        epoch_log.extend(history)
         model.set_weights(best_w)
         models.append(model)
     model = _ensemble(models, spec, state)
@@ -243,6 +255,7 @@ def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.
             "coverage80_in_sample": float(np.mean((y_cal >= iv["lo80"]) & (y_cal <= iv["hi80"]))),
         },
         "weather_imputed_days": int(panel.weather_imputed),
+        "epochs": epoch_log,
         "_members": models,
     }
     return Trained(model, spec, state, cfg, q, blend, info)

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 WEATHER_COLS = ("tmax_c", "tmin_c", "precip_mm", "snow_mm")
 RATIO_CLIP = 8.0
+BASE_FLOOR = 0.1  # the base never drops below this ratio of the scale (all-zero history → 0.01 crimes/day)
 SCALE_EPS = 0.1  # crimes/day added to the trailing mean so all-zero series stay finite
 
 
@@ -370,7 +371,9 @@ def base_forecast(panel_y: np.ndarray, ratio: np.ndarray, origins: np.ndarray, s
         if spec.shift_years > 0 and spec.shift_power > 0:
             shift = seasonal_shift(panel_y, origins, spec.horizon, spec.scale_days, spec.shift_years)
             out = out * np.clip(shift, 1 / RATIO_CLIP, RATIO_CLIP)[..., None] ** spec.shift_power
-    return out.astype(np.float32)
+    # A series with an all-zero window has a 28-day mean of 0: a zero base would make the correction
+    # target y / base undefined. The floor keeps it finite (and the forecast ≈ 0.01 crimes/day).
+    return np.maximum(out, BASE_FLOOR).astype(np.float32)
 
 
 def combine(correction: np.ndarray, x: dict[str, np.ndarray], blend: list[float] | np.ndarray) -> np.ndarray:
