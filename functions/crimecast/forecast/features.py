@@ -324,10 +324,8 @@ def dow_profile(y: np.ndarray, origins: np.ndarray, horizon: int, days: int = 36
     for k in range(7):
         cs = np.concatenate([np.zeros((s, 1)), np.cumsum(y[:, k::7], axis=1, dtype=np.float64)], axis=1)
 
-        def n_before(x: np.ndarray, k: int = k) -> np.ndarray:  # how many indices k, k+7, ... are < x
-            return np.clip((x - k + 6) // 7, 0, cs.shape[1] - 1)
-
-        hi, lo = n_before(np.minimum(origins, t)), n_before(np.minimum(starts, t))
+        # how many of the indices k, k+7, ... are < x
+        hi, lo = (np.clip((np.minimum(x, t) - k + 6) // 7, 0, cs.shape[1] - 1) for x in (origins, starts))
         sums[:, :, k] = cs[:, hi] - cs[:, lo]
         cnts[:, k] = hi - lo
     mean_k = sums / np.maximum(cnts, 1)[None]
