@@ -31,7 +31,9 @@ BASELINES = ["seasonal_naive", "moving_average", "ets"]
 LSTM_EXTRA = ["--epochs", "8", "--finetune-epochs", "2"]
 # Reduced ablation: 4 origins over the same span, quick LSTM profile (32/16 units).
 ABLATION_PROTOCOL = ["--origins", "4", "--step", "346", "--first-origin", "2016-03-01", "--quick"]
-PROTOCOL = ["--origins", "8", "--step", "173", "--first-origin", "2016-03-01", "--horizon", "30", "--window", "60"]
+FIRST_ORIGIN, STEP, N_ORIGINS, HORIZON = "2016-03-01", 173, 8, 30
+PROTOCOL = ["--origins", str(N_ORIGINS), "--step", str(STEP), "--first-origin", FIRST_ORIGIN, "--horizon", str(HORIZON),
+            "--window", "60"]
 
 
 def cli(*args: str, log: Path) -> float:
@@ -118,10 +120,9 @@ def ceiling(files: dict[str, Path], levels: tuple[str, ...]) -> list[str]:
     each target week, times the same day-of-week profile). Pure numpy on the counts; the same origins and
     seasonal-naive denominator as the backtests."""
     from crimecast.contract import read_table
-    from crimecast.forecast.features import FeatureSpec, base_forecast, counts_to_matrix, dow_profile, series_scale
+    from crimecast.forecast.features import FeatureSpec, base_forecast, counts_to_matrix, dow_profile, scaled_window
 
-    h = 30
-    o0, step, k = pd.Timestamp("2016-03-01"), 173, 8
+    h, o0, step, k = HORIZON, pd.Timestamp(FIRST_ORIGIN), STEP, N_ORIGINS
     spec = FeatureSpec()
     lines = ["| series | MA28 × day-of-week | the LSTM's base (MA28 × day-of-week × seasonal shift^0.5) | "
              "oracle: true 30-day mean × day-of-week | oracle: true weekly means × day-of-week | "
@@ -137,8 +138,7 @@ def ceiling(files: dict[str, Path], levels: tuple[str, ...]) -> list[str]:
                                  for j in range(0, h, 7)], axis=1)
             err["sn"].append(np.abs(np.tile(hist[:, -7:], (1, 5))[:, :h] - tr))
             err["dow"].append(np.abs(hist[:, -28:].mean(1, keepdims=True) * prof - tr))
-            sc = series_scale(hist[:, -spec.window:], spec.scale_days)[:, None]
-            ratio = np.minimum(hist[:, None, -spec.window:] / sc[..., None], 8.0)
+            sc, ratio = scaled_window(hist[:, None, -spec.window:], spec.scale_days)  # (S, 1), (S, 1, W)
             err["base"].append(np.abs(sc * base_forecast(y, ratio, np.array([oi]), spec)[:, 0] - tr))
             err["o30"].append(np.abs(tr.mean(1, keepdims=True) * prof - tr))
             err["o7"].append(np.abs(wk * prof - tr))

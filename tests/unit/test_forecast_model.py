@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -170,3 +171,21 @@ def test_backtest_lstm_quick_end_to_end(synth_dir: Path, tmp_path: Path):
     const = (pred["y_true"] - pred["y_true"].mean()).abs().mean()
     assert m["overall"]["mae"] < 0.8 * const
     assert 0.6 <= m["overall"]["coverage80"] <= 0.95
+
+
+def test_a_model_from_the_older_ratio_format_is_refused_clearly(forecaster_model_dir: Path, synth_dir: Path,
+                                                                 tmp_path: Path):
+    # A model exported before the structural base (blend_ma28, no feature_spec.base) must not be served with
+    # the new post-processing: its output means something else.
+    old = tmp_path / "old_model"
+    shutil.copytree(forecaster_model_dir, old)
+    meta = json.loads((old / "metadata.json").read_text())
+    meta["blend_ma28"] = meta.pop("blend_base")
+    del meta["feature_spec"]["base"]
+    (old / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="older crimecast"):
+        CrimeForecaster().load_model(old)
+    out = tmp_path / "f.parquet"
+    r = run_cli("forecast", "--model", str(old), "--counts", str(synth_dir / "crime_rate_dataset.csv"),
+                "--out", str(out))
+    assert r.returncode == 2 and "retrain" in r.stderr and not out.exists()

@@ -282,12 +282,24 @@ def series_scale(y_hist: np.ndarray, scale_days: int) -> np.ndarray:
     return y_hist[..., -scale_days:].mean(axis=-1) + SCALE_EPS
 
 
+def scaled_window(yp: np.ndarray, scale_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Past counts (..., W) → (scale (...), clipped ratio yp / scale (..., W)): the per-series scaling the
+    network sees."""
+    scale = series_scale(yp, scale_days)
+    return scale, np.minimum(yp / scale[..., None], RATIO_CLIP)
+
+
+def _cumsum0(y: np.ndarray) -> np.ndarray:
+    """(S, T + 1) running sums with a leading 0, so the sum of y[:, a:b] is c[:, b] - c[:, a]."""
+    return np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(y, axis=1, dtype=np.float64)], axis=1)
+
+
 def yearly_ratio(y: np.ndarray, origins: np.ndarray, horizon: int, scale_days: int) -> np.ndarray:
     """(S, O, H): the 7-day-smoothed counts 364 and 728 days before each forecast day, divided by the
     trailing `scale_days` mean before the matching origin a year (two years) earlier; averaged over the
     years available, 1.0 where there is no such history. Uses only days before the origin."""
     s, t = y.shape
-    csum = np.concatenate([np.zeros((s, 1)), np.cumsum(y, axis=1, dtype=np.float64)], axis=1)
+    csum = _cumsum0(y)
 
     def mean_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # mean of y[:, a:b], a/b arrays
         return (csum[:, b] - csum[:, a]) / np.maximum(b - a, 1)
@@ -322,7 +334,7 @@ def dow_profile(y: np.ndarray, origins: np.ndarray, horizon: int, days: int = 36
     sums = np.zeros((s, len(origins), 7))
     cnts = np.zeros((len(origins), 7))
     for k in range(7):
-        cs = np.concatenate([np.zeros((s, 1)), np.cumsum(y[:, k::7], axis=1, dtype=np.float64)], axis=1)
+        cs = _cumsum0(y[:, k::7])
 
         # how many of the indices k, k+7, ... are < x
         hi, lo = (np.clip((np.minimum(x, t) - k + 6) // 7, 0, cs.shape[1] - 1) for x in (origins, starts))
@@ -344,7 +356,7 @@ def seasonal_shift(y: np.ndarray, origins: np.ndarray, horizon: int, scale_days:
     earlier year is available. Uses only days before the origin (horizon < 364)."""
     s, t = y.shape
     origins = np.asarray(origins, dtype=np.int64)
-    csum = np.concatenate([np.zeros((s, 1)), np.cumsum(y, axis=1, dtype=np.float64)], axis=1)
+    csum = _cumsum0(y)
     rs = np.full((years, s, len(origins)), np.nan)
     for k in range(1, years + 1):
         a = origins - 364 * k
@@ -401,8 +413,7 @@ def make_windows(panel: Panel, spec: FeatureSpec, origins: np.ndarray,
     past = origins[:, None] + np.arange(-w, 0)[None, :]  # (O, W)
     fut = origins[:, None] + np.arange(h)[None, :]  # (O, H)
     yp = panel.y[s_idx][:, past]  # (S, O, W)
-    scale = series_scale(yp, spec.scale_days)  # (S, O)
-    ratio = np.minimum(yp / scale[..., None], RATIO_CLIP)
+    scale, ratio = scaled_window(yp, spec.scale_days)  # (S, O), (S, O, W)
     cal_p = panel.cal[past]  # (O, W, C)
     wx_p = panel.wx[past]  # (O, W, 4)
     ev_p = panel.ev[s_idx][:, past]  # (S, O, W, E)
