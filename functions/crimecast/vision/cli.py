@@ -29,12 +29,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--labels", help="labels CSV: path (relative to the CSV), risk[, group_id, source]")
     t.add_argument("--out", required=True, help="output model directory")
     t.add_argument("--arch", choices=["seed", "efficientnet_lite0"], default=None,
-                   help="default efficientnet_lite0 (seed with --quick)")
+                   help="default efficientnet_lite0")
     t.add_argument("--size", type=int, default=None, help="input size in px (default 224; 96 for --quick seed)")
     t.add_argument("--epochs", type=int, default=None)
     t.add_argument("--views", type=int, default=None, help="augmented views per image (efficientnet_lite0)")
+    t.add_argument("--folds", type=int, default=None,
+                   help="k-fold group cross-validation, then the final model on all images (default 5 for "
+                        "efficientnet_lite0; 0 = one group hold-out, the default for --quick and the seed CNN)")
     t.add_argument("--quick", action="store_true",
-                   help="test profile: seed CNN at 96 px unless --arch/--size, few epochs, int8 export only")
+                   help="test profile: few epochs, one view, group hold-out, int8 export only (96 px for --arch seed)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--cache-dir", default=None, help="decoded-image / feature cache (default .cache/classifier)")
     t.set_defaults(func=cmd_train)
@@ -105,7 +108,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from crimecast_training.classifier import TrainConfig, train
 
     cfg = TrainConfig(arch=args.arch, size=args.size, epochs=args.epochs, quick=args.quick, seed=args.seed,
-                      views=args.views,
+                      views=args.views, folds=args.folds,
                       cache_dir=Path(args.cache_dir) if args.cache_dir else None)
     meta = train(args.out, images=args.images, labels=args.labels, cfg=cfg)
     m = meta["metrics"]["validation_default_calibrated"]

@@ -1,0 +1,73 @@
+"""Group cross-validation of the classifier: folds respect groups, every image gets an out-of-fold prediction."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from testlib import run_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "training"))
+clf = pytest.importorskip("crimecast_training.classifier")
+
+
+def _frame() -> pd.DataFrame:
+    rows = []
+    for src, n_groups in (("a", 7), ("b", 4)):
+        for g in range(n_groups):
+            for y in ((0, 2) if src == "a" else (1, 2)):
+                for j in range(1 + g % 3):  # groups of different sizes
+                    rows.append({"group_id": f"{src}{g}-{y}", "source": src, "y": y, "path": f"{src}{g}{y}{j}"})
+    return pd.DataFrame(rows)
+
+
+def test_group_folds_keep_groups_together_and_spread_every_stratum():
+    df = _frame()
+    folds = clf.group_folds(df, 4, seed=0)
+    assert folds.shape == (len(df),) and set(folds) == {0, 1, 2, 3}
+    assert (df.assign(f=folds).groupby("group_id")["f"].nunique() == 1).all()  # a group never straddles folds
+    for _, sub in df.assign(f=folds).groupby(["source", "y"]):
+        per_fold = sub.groupby("f")["group_id"].nunique().reindex(range(4), fill_value=0)
+        assert per_fold.max() - per_fold.min() <= 1  # the stratum's groups are dealt evenly
+    assert (clf.group_folds(df, 4, seed=0) == folds).all()
+    assert not (clf.group_folds(df, 4, seed=1) == folds).all()
+
+
+def test_cross_validated_training_predicts_every_image_out_of_fold(synth_dir: Path, tmp_path: Path):
+    out = tmp_path / "cv"
+    proc = run_cli("train-classifier", "--images", str(synth_dir / "images"), "--out", str(out), "--quick",
+                   "--folds", "3", "--epochs", "4", "--cache-dir", str(tmp_path / "cache"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    meta = json.loads((out / "metadata.json").read_text())
+    cv = meta["metrics"]["cv"]
+    assert cv["folds"] == 3 and len(cv["per_fold_macro_f1"]) == 3 and len(cv["mean_fold_macro_f1_by_epoch"]) == 4
+    assert meta["training"]["folds"] == 3 and meta["training"]["train"] == 120
+    assert meta["training"]["validation"] == 120  # every image predicted by a model that never saw its group
+    assert meta["metrics"]["validation_keras"]["n"] == 120
+    assert "out-of-fold" in meta["calibration"]["method"] and "cross-validation" in meta["metrics"]["split"]
+    assert "in-sample" in meta["variants"]["int8"]["measured_on"]
+    assert meta["metrics"]["validation_per_source"]["synthetic"]["n"] == 120
+    assert len(meta["training"]["history"]) == 4  # the final model, trained on all images
+
+    from crimecast.vision import CrimeImageClassifier
+
+    c = CrimeImageClassifier().load_model(out)
+    imgs = sorted((synth_dir / "images" / "high_risk").glob("*.jpg"))[:3]
+    for img in imgs:
+        level, conf = c.predict(str(img))
+        assert level in ("High", "Medium", "Low") and 0 <= conf <= 1
+    assert np.isfinite(meta["calibration"]["temperature"])
+
+
+@pytest.mark.parametrize("flags, words", [(["--folds", "1"], "--folds 1"), (["--arch", "seed", "--folds", "3"],
+                                                                              "--folds needs")])
+def test_bad_fold_settings_are_refused_before_training(synth_dir: Path, tmp_path: Path, flags, words):
+    proc = run_cli("train-classifier", "--images", str(synth_dir / "images"), "--out", str(tmp_path / "m"), "--quick",
+                   *flags, "--cache-dir", str(tmp_path / "cache"))
+    assert proc.returncode == 2 and words in proc.stderr, proc.stderr[-2000:]
+    assert not (tmp_path / "m").exists()
