@@ -7,7 +7,7 @@ and cached.
 EfficientNet-Lite0 (default): ImageNet weights ported from PyTorch (see effnet_lite0.py). Blocks
 [0, SPLIT_BLOCK) stay frozen; their activations are computed once per augmented view and cached; the
 remaining block(s) + head + a new 3-way classifier are fine-tuned on them (BatchNorm statistics frozen).
-Unfreezing more blocks (SPLIT_BLOCK 13 or 11) did not raise cross-validated macro-F1 on the real images.
+Choice of split, epochs and learning rate: see docs/benchmarks.md (Vision, split ablation).
 
 Validation (default for EfficientNet-Lite0): k-fold *group* cross-validation (`--folds`, default 5; frames of
 one video never straddle folds) with a fixed epoch count, giving an honest out-of-fold prediction for every
@@ -39,7 +39,7 @@ LABELS = ["High", "Medium", "Low"]
 RISK_TO_INDEX = {"high": 0, "medium": 1, "low": 2}
 DIR_TO_RISK = {"high_risk": "high", "medium_risk": "medium", "low_risk": "low", "high": "high", "medium": "medium",
                "low": "low"}
-SPLIT_BLOCK = 15  # EfficientNet blocks [0, SPLIT_BLOCK) frozen + cached; the rest fine-tuned
+SPLIT_BLOCK = 11  # EfficientNet blocks [0, SPLIT_BLOCK) frozen + cached; the rest (stages 6-7 + head) fine-tuned
 VARIANT_FILES = {"float32": "model_float32.tflite", "dynamic": "model_dynamic.tflite", "int8": "model_int8.tflite"}
 
 
@@ -404,6 +404,9 @@ def fit(x: np.ndarray, y: np.ndarray, tr: np.ndarray, va: np.ndarray, cfg: Train
         folds: np.ndarray | None = None) -> dict:
     """Train `cfg.arch` on x[tr], validate on x[va]; or, with `folds` (efficientnet_lite0 only), cross-validate
     over them and train the final model on all of x. Returns {"model": full keras model, "history", ...}."""
+    import keras
+
+    keras.utils.set_random_seed(cfg.seed)  # the new layers' initial weights: same seed, same model
     rng = np.random.default_rng(cfg.seed)
     cw = class_weights(y[tr])
     if cfg.arch == "seed":
@@ -419,9 +422,9 @@ def fit(x: np.ndarray, y: np.ndarray, tr: np.ndarray, va: np.ndarray, cfg: Train
 
     trunk, top, full = build_effnet_parts(cfg.size, en.ported_weights())
     views = cfg.views or (1 if cfg.quick else 4)
-    epochs = cfg.epochs or (10 if cfg.quick else 8)  # quick epochs cost ~2 s (96 images, cached features)
+    epochs = cfg.epochs or (10 if cfg.quick else 12)
     feats = _trunk_features(trunk, x, views, cfg)
-    lr = cfg.lr or (1e-3 if cfg.quick else 2e-4)
+    lr = cfg.lr or (1e-3 if cfg.quick else 3e-4)
     if folds is not None:
         return _fit_top_cv(top, full, feats, y, folds, epochs, lr, cfg) | {"views": views}
     hist, _ = _fit_loop(top, _view_sampler(feats, tr, epochs, cfg.seed), y[tr], feats[0][va].astype(np.float32),
@@ -478,8 +481,10 @@ def _view_sampler(feats: list[np.ndarray], idx: np.ndarray, epochs: int, seed: i
 
 
 def _fit_fixed(top, train_input, y_tr: np.ndarray, epochs: int, batch: int, lr: float, cw: dict[int, float],
-               seed: int, eval_x: np.ndarray | None = None, eval_y: np.ndarray | None = None) -> list[dict]:
-    """`epochs` epochs, no early stopping (the epoch count is fixed in advance, so held-out folds stay held out)."""
+               seed: int, eval_x: np.ndarray | None = None, eval_y: np.ndarray | None = None,
+               average_last: int = 0) -> list[dict]:
+    """`epochs` epochs, no early stopping (the epoch count is fixed in advance, so held-out folds stay held out).
+    `average_last` K > 1: the model ends with the mean of its weights after each of the last K epochs (SWA)."""
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -489,6 +494,8 @@ def _fit_fixed(top, train_input, y_tr: np.ndarray, epochs: int, batch: int, lr: 
                 loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1), metrics=["accuracy"])
     eye = np.eye(3, dtype=np.float32)
     hist = []
+    acc: list[np.ndarray] | None = None
+    n_avg = 0
     for ep in range(epochs):
         t0 = time.perf_counter()
         h = top.fit(train_input(ep), eye[y_tr], batch_size=batch, epochs=1, class_weight=cw, verbose=0, shuffle=True)
@@ -500,6 +507,12 @@ def _fit_fixed(top, train_input, y_tr: np.ndarray, epochs: int, batch: int, lr: 
             row |= {"val_acc": rep["accuracy"], "val_macro_f1": rep["macro_f1"]}
         row["seconds"] = round(time.perf_counter() - t0, 1)
         hist.append(row)
+        if average_last > 1 and ep >= epochs - average_last:
+            w = top.get_weights()
+            acc = w if acc is None else [a + b for a, b in zip(acc, w, strict=True)]
+            n_avg += 1
+    if acc is not None and n_avg > 1:
+        top.set_weights([a / n_avg for a in acc])
     return hist
 
 
