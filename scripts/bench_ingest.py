@@ -18,7 +18,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import machine, write_section  # noqa: E402
-
 from crimecast.synth_incidents import write_incident_export  # noqa: E402
 
 
@@ -43,7 +42,8 @@ def main() -> None:
     for style, flags in [("chicago", ["--date-col", "Date", "--district-col", "District", "--category-col",
                                       "Primary Type", "--date-format", "%m/%d/%Y %I:%M:%S %p",
                                       "--lat-col", "Latitude", "--lon-col", "Longitude"]),
-                         ("utc", ["--date-col", "occurred_at", "--district-col", "division", "--category-col", "offence",
+                         ("utc", ["--date-col", "occurred_at", "--district-col", "division",
+                                  "--category-col", "offence",
                                   "--timezone", "America/Chicago"])]:
         src = tmp / f"{style}.csv"
         t = time.perf_counter()
@@ -60,9 +60,10 @@ def main() -> None:
                     f"{args.rows / wall:,.0f} | {rss:,.0f} | {ok} |")
         print(rows[-1], f"(generation {gen:.0f} s)", flush=True)
         src.unlink()
-    body = ("Command: `.venv/bin/python scripts/bench_ingest.py --rows %d`  \nMachine: %s\n\n"
-            "| export style | rows | file MiB | wall s | rows/s | peak RSS MiB (max of runs so far) | total preserved |\n"
-            "|---|---|---|---|---|---|---|\n" % (args.rows, machine())) + "\n".join(rows) + (
+    body = (f"Command: `.venv/bin/python scripts/bench_ingest.py --rows {args.rows}`  \nMachine: {machine()}\n\n"
+            "| export style | rows | file MiB | wall s | rows/s | peak RSS MiB (max of runs so far) "
+            "| total preserved |\n"
+            "|---|---|---|---|---|---|---|\n") + "\n".join(rows) + (
             "\n\nThe Chicago style carries lat/lon, so it also writes the per-incident side Parquet. "
             "Goal: bounded memory (≤ 2 GB RSS) on a 5 M-row export.\n")
     print(body)

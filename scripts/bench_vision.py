@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         k = meta["metrics"]["validation_keras"]
         ok_f1 = "met" if k["macro_f1"] >= 0.80 else "NOT met"
         ok_rec = "met" if d["per_class"]["High"]["recall"] >= 0.90 else "NOT met"
-        default_run = meta["arch"] == "efficientnet_lite0" and tr["epochs"] == 8 and tr.get("folds") == 5
+        default_run = meta["arch"] == "efficientnet_lite0" and tr["epochs"] == 12 and tr.get("folds") == 5
         flags = "" if default_run else (f" --arch {meta['arch']} --epochs {tr['epochs']} "
                                         f"--folds {tr.get('folds') or 0}")
         notes.append(f"- {meta['arch']}: `crimecast train-classifier --labels {tr['data']}{flags}`"

@@ -9,12 +9,14 @@ import re
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
-HEADER = "# Benchmarks\n\nEvery table here is written by a script in `scripts/`; rerun the command under a table to refresh it.\n"
+HEADER = ("# Benchmarks\n\nEvery table here is written by a script in `scripts/`; "
+          "rerun the command under a table to refresh it.\n")
 
 
 def machine() -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, "
             f"load avg {load:.1f} at start, {_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}")
 
 
