@@ -5,10 +5,11 @@ Usage:
   .venv/bin/python scripts/bench_vision_cv.py table [--write]
 
 `run` evaluates one configuration with exactly the product's protocol (`crimecast_training.classifier`:
-`group_folds`, CCTV `augment` views of the frozen trunk, `_fit_fixed` for a fixed epoch count, class weights,
-label smoothing 0.1): every image of ../shared/data/real-images/labels.csv is predicted by the fold model that
-never saw its group, nothing is chosen on the held-out fold. It appends one JSON line to
-.cache/bench_vision_cv.jsonl (≈ 2-11 min per configuration on 2 cores; trunk features are cached).
+`group_folds`, CCTV `augment` views of the frozen trunk, and the cross-validation loop `_fit_top_cv`: a fixed
+epoch count, class weights, label smoothing 0.1): every image of ../shared/data/real-images/labels.csv is
+predicted by the fold model that never saw its group, and nothing is chosen on the held-out fold. It appends
+one JSON line to .cache/bench_vision_cv.jsonl (≈ 2-11 min per configuration on 2 cores; trunk features are
+cached).
 `table` prints the collected rows (macro-F1, High recall, per-source accuracy; the High-bias columns fit the
 bias on the same out-of-fold predictions, as training does) and `--write` puts them into docs/benchmarks.md.
 """
@@ -16,6 +17,7 @@ bias on the same out-of-fold predictions, as training does) and `--write` puts t
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -57,20 +59,11 @@ def run(args: argparse.Namespace) -> dict:
         h = layers.Concatenate()([layers.GlobalAveragePooling2D()(hr), layers.GlobalMaxPooling2D()(hr)])
         top = keras.Model(top.input, layers.Dense(3, activation="softmax")(layers.Dropout(0.3)(h)))
     feats = C._trunk_features(trunk, x, args.views, cfg)
-    init = [w.copy() for w in top.get_weights()]
-    oof = np.zeros((len(y), 3))
-    curves = []
     t0 = time.perf_counter()
-    for f in range(args.folds):
-        tr, va = np.nonzero(folds != f)[0], np.nonzero(folds == f)[0]
-        top.set_weights(init)
-        fva = feats[0][va].astype(np.float32)
-        hist = C._fit_fixed(top, C._view_sampler(feats, tr, args.epochs, args.seed + f), y[tr], args.epochs, 32,
-                            args.lr, C.class_weights(y[tr]), args.seed + f, fva, y[va], args.swa)
-        oof[va] = top.predict(fva, batch_size=64, verbose=0)
-        curves.append([h["val_macro_f1"] for h in hist])
-        print(f"fold {f + 1}/{args.folds}: macro-F1 by epoch {curves[-1]} ({time.perf_counter() - t0:.0f} s)",
-              flush=True)
+    # the product's CV loop; the seed varies initialisation, sampling and dropout, the folds and views stay
+    res = C._fit_top_cv(top, None, feats, y, folds, args.epochs, args.lr, dataclasses.replace(cfg, seed=args.seed),
+                        final=False, average_last=args.swa)
+    oof, cv = res["oof"], res["cv"]
     rep = classification_report(y, oof.argmax(1), C.LABELS, probs=oof)
     src = df["source"].to_numpy()
     row = {"split": args.split, "epochs": args.epochs, "lr": args.lr, "views": args.views, "pool": args.pool,
@@ -79,9 +72,8 @@ def run(args: argparse.Namespace) -> dict:
            "high_recall": rep["per_class"]["High"]["recall"],
            "per_source_accuracy": {s: round(float((oof[src == s].argmax(1) == y[src == s]).mean()), 3)
                                    for s in sorted(set(src))},
-           "per_fold_macro_f1": [c[-1] for c in curves],
-           "mean_fold_macro_f1_by_epoch": [round(float(np.mean([c[e] for c in curves])), 3)
-                                           for e in range(args.epochs)],
+           "per_fold_macro_f1": cv["per_fold_macro_f1"],
+           "mean_fold_macro_f1_by_epoch": [round(v, 3) for v in cv["mean_fold_macro_f1_by_epoch"]],
            "seconds": round(time.perf_counter() - t0), "machine": machine(),
            "oof_file": None}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

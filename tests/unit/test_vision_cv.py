@@ -64,8 +64,9 @@ def test_cross_validated_training_predicts_every_image_out_of_fold(synth_dir: Pa
     assert np.isfinite(meta["calibration"]["temperature"])
 
 
-@pytest.mark.parametrize("flags, words", [(["--folds", "1"], "--folds 1"), (["--arch", "seed", "--folds", "3"],
-                                                                              "--folds needs")])
+@pytest.mark.parametrize("flags, words", [(["--folds", "1"], "--folds 1"), (["--folds", "-2"], "--folds -2"),
+                                          (["--folds", "999"], "number of groups"),
+                                          (["--arch", "seed", "--folds", "3"], "--folds needs")])
 def test_bad_fold_settings_are_refused_before_training(synth_dir: Path, tmp_path: Path, flags, words):
     proc = run_cli("train-classifier", "--images", str(synth_dir / "images"), "--out", str(tmp_path / "m"), "--quick",
                    *flags, "--cache-dir", str(tmp_path / "cache"))

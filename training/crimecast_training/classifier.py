@@ -124,14 +124,20 @@ def decode_all(df: pd.DataFrame, size: int, cache_dir: Path | None) -> tuple[np.
     return x, ok
 
 
-def group_split(df: pd.DataFrame, val_frac: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Group hold-out: about `val_frac` of the groups of every (source, majority class) stratum go to validation."""
-    rng = np.random.default_rng(seed)
+def _shuffled_strata(df: pd.DataFrame, rng: np.random.Generator):
+    """Yield the group names of each (source, majority class) stratum, shuffled; lazily, so a caller's own draws
+    from `rng` between strata stay in the same order."""
     g = df.groupby("group_id").agg(source=("source", "first"), y=("y", lambda s: int(s.mode().iloc[0])))
-    val_groups: list[str] = []
     for _, sub in g.groupby(["source", "y"]):
         names = sub.index.to_numpy().copy()
         rng.shuffle(names)
+        yield names
+
+
+def group_split(df: pd.DataFrame, val_frac: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Group hold-out: about `val_frac` of the groups of every (source, majority class) stratum go to validation."""
+    val_groups: list[str] = []
+    for names in _shuffled_strata(df, np.random.default_rng(seed)):
         n_val = int(round(len(names) * val_frac))
         if len(names) >= 2:
             n_val = min(max(n_val, 1), len(names) - 1)
@@ -146,11 +152,8 @@ def group_folds(df: pd.DataFrame, k: int, seed: int = 0) -> np.ndarray:
     """Fold number (0..k-1) per row: groups of every (source, majority class) stratum dealt round-robin over
     the folds, so each fold holds about 1/k of every stratum and a group never straddles two folds."""
     rng = np.random.default_rng(seed)
-    g = df.groupby("group_id").agg(source=("source", "first"), y=("y", lambda s: int(s.mode().iloc[0])))
     fold_of: dict[str, int] = {}
-    for _, sub in g.groupby(["source", "y"]):
-        names = sub.index.to_numpy().copy()
-        rng.shuffle(names)
+    for names in _shuffled_strata(df, rng):
         off = int(rng.integers(0, k))
         for i, name in enumerate(names):
             fold_of[name] = (i + off) % k
@@ -326,16 +329,21 @@ def _set_threads(n: int | None) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
-def _fit_loop(model, x_train_fn, y_tr: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, epochs: int, batch: int,
-              lr: float, cw: dict[int, float], seed: int) -> tuple[list[dict], list[np.ndarray]]:
-    """Epoch loop with per-epoch validation macro-F1 and best-weights restore. x_train_fn(epoch) → inputs."""
+def _compile(model, n_train: int, epochs: int, batch: int, lr: float, seed: int) -> None:
+    """Seed, then Adam with a cosine-decayed learning rate over the whole run, label-smoothed cross-entropy."""
     import keras
 
     keras.utils.set_random_seed(seed)
-    steps = max(1, int(np.ceil(len(y_tr) / batch))) * epochs
+    steps = max(1, int(np.ceil(n_train / batch))) * epochs
     sched = keras.optimizers.schedules.CosineDecay(lr, decay_steps=steps, alpha=0.05)
     model.compile(optimizer=keras.optimizers.Adam(sched),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1), metrics=["accuracy"])
+
+
+def _fit_loop(model, x_train_fn, y_tr: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, epochs: int, batch: int,
+              lr: float, cw: dict[int, float], seed: int) -> tuple[list[dict], list[np.ndarray]]:
+    """Epoch loop with per-epoch validation macro-F1 and best-weights restore. x_train_fn(epoch) → inputs."""
+    _compile(model, len(y_tr), epochs, batch, lr, seed)
     history, best, best_w = [], -1.0, None
     eye = np.eye(3, dtype=np.float32)
     for ep in range(epochs):
@@ -485,13 +493,7 @@ def _fit_fixed(top, train_input, y_tr: np.ndarray, epochs: int, batch: int, lr: 
                average_last: int = 0) -> list[dict]:
     """`epochs` epochs, no early stopping (the epoch count is fixed in advance, so held-out folds stay held out).
     `average_last` K > 1: the model ends with the mean of its weights after each of the last K epochs (SWA)."""
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    steps = max(1, int(np.ceil(len(y_tr) / batch))) * epochs
-    sched = keras.optimizers.schedules.CosineDecay(lr, decay_steps=steps, alpha=0.05)
-    top.compile(optimizer=keras.optimizers.Adam(sched),
-                loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1), metrics=["accuracy"])
+    _compile(top, len(y_tr), epochs, batch, lr, seed)
     eye = np.eye(3, dtype=np.float32)
     hist = []
     acc: list[np.ndarray] | None = None
@@ -517,10 +519,10 @@ def _fit_fixed(top, train_input, y_tr: np.ndarray, epochs: int, batch: int, lr: 
 
 
 def _fit_top_cv(top, full, feats: list[np.ndarray], y: np.ndarray, folds: np.ndarray, epochs: int, lr: float,
-                cfg: TrainConfig) -> dict:
-    """k-fold group cross-validation of the fine-tuned top (out-of-fold probabilities for every image), then the
-    final model trained on all images with the same epochs. The OOF probabilities are honest held-out predictions:
-    no fold's model saw its fold, and nothing (epoch, weights) was chosen on it."""
+                cfg: TrainConfig, final: bool = True, average_last: int = 0) -> dict:
+    """k-fold group cross-validation of the fine-tuned top (out-of-fold probabilities for every image), then (with
+    `final`) the model trained on all images with the same epochs. The OOF probabilities are honest held-out
+    predictions: no fold's model saw its fold, and nothing (epoch, weights) was chosen on it."""
     k = int(folds.max()) + 1
     init = [w.copy() for w in top.get_weights()]
     oof = np.zeros((len(y), 3))
@@ -533,17 +535,18 @@ def _fit_top_cv(top, full, feats: list[np.ndarray], y: np.ndarray, folds: np.nda
         top.set_weights(init)
         fva = feats[0][va].astype(np.float32)
         hist = _fit_fixed(top, _view_sampler(feats, tr, epochs, cfg.seed + f), y[tr], epochs, cfg.batch, lr,
-                          class_weights(y[tr]), cfg.seed + f, fva, y[va])
+                          class_weights(y[tr]), cfg.seed + f, fva, y[va], average_last)
         oof[va] = top.predict(fva, batch_size=64, verbose=0)
         curves.append([h.get("val_macro_f1") for h in hist])
         per_fold.append(classification_report(y[va], oof[va].argmax(1), LABELS)["macro_f1"])
         log(f"fold {f + 1}/{k}: {len(tr)} train / {len(va)} held out, macro-F1 by epoch {curves[-1]}")
-    top.set_weights(init)
-    everyone = np.arange(len(y))
-    hist = _fit_fixed(top, _view_sampler(feats, everyone, epochs, cfg.seed), y, epochs, cfg.batch, lr,
-                      class_weights(y), cfg.seed)
-    for h in hist:
-        log(f"final model on all {len(y)} images: epoch {h['epoch']}/{epochs} loss {h['loss']} acc {h['acc']}")
+    hist: list[dict] = []
+    if final:
+        top.set_weights(init)
+        hist = _fit_fixed(top, _view_sampler(feats, np.arange(len(y)), epochs, cfg.seed), y, epochs, cfg.batch, lr,
+                          class_weights(y), cfg.seed, average_last=average_last)
+        for h in hist:
+            log(f"final model on all {len(y)} images: epoch {h['epoch']}/{epochs} loss {h['loss']} acc {h['acc']}")
     curve = [round(float(np.mean([c[e] for c in curves])), 4) for e in range(epochs)]
     return {"model": full, "history": hist, "epochs": epochs, "oof": oof,
             "cv": {"folds": k, "per_fold_macro_f1": per_fold, "mean_fold_macro_f1_by_epoch": curve}}
@@ -579,12 +582,8 @@ def train(out: str | Path, images: str | Path | None = None, labels: str | Path 
     cfg.cache_dir = cache
     log(f"{len(df)} labelled images, classes {df['risk'].value_counts().to_dict()}, "
         f"{df['group_id'].nunique()} groups, sources {sorted(df['source'].unique())}")
-    x, ok = decode_all(df, cfg.size, cache)
-    df, x = df[ok].reset_index(drop=True), x[ok]
-    y = df["y"].to_numpy()
     n_folds = cfg.folds if cfg.folds is not None else (0 if cfg.quick or cfg.arch == "seed" else 5)
-    folds = None
-    if n_folds:
+    if n_folds:  # checked before the (slow) decoding
         if cfg.arch == "seed":
             raise ValueError("--folds needs --arch efficientnet_lite0 (the seed CNN trains on pixels: too slow to "
                              "cross-validate on CPU); use --folds 0 for a group hold-out")
@@ -592,6 +591,11 @@ def train(out: str | Path, images: str | Path | None = None, labels: str | Path 
         if n_folds < 2 or n_folds > n_groups:
             raise ValueError(f"--folds {n_folds}: need 2 <= folds <= number of groups ({n_groups}); "
                              "0 = one group hold-out")
+    x, ok = decode_all(df, cfg.size, cache)
+    df, x = df[ok].reset_index(drop=True), x[ok]
+    y = df["y"].to_numpy()
+    folds = None
+    if n_folds:
         folds = group_folds(df, n_folds, cfg.seed)
         tr, va = np.arange(len(df)), np.zeros(0, int)
         log(f"{n_folds}-fold group cross-validation (fold sizes {np.bincount(folds).tolist()}), "
