@@ -1,4 +1,5 @@
-"""Loaders for the real Chicago data in ../shared/data/real/chicago (benchmarks and opt-in tests only).
+"""Loaders for the real Chicago data: the embedded default in data/chicago (`load_embedded`, what the demo
+uses) and the full upstream copy in ../shared/data/real/chicago (benchmarks and opt-in tests only).
 
 There is no district × category cross table upstream, so there are two views:
 - level="district": 22 series, category "ALL" (all primary types summed)
@@ -18,6 +19,10 @@ import pandas as pd
 from crimecast.contract import validate
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "chicago"
+# The embedded real default, committed in the repository (data/chicago/README.md: provenance and terms).
+EMBEDDED_ROOT = Path(__file__).resolve().parents[2] / "data" / "chicago"
+EMBEDDED_FILES = {"district": "counts_by_district.csv.gz", "category": "counts_by_category.csv.gz",
+                  "events": "events.csv.gz", "weather": "weather.csv.gz"}
 SPORTS = ("mlb", "nfl", "fbs", "nba", "nhl", "mls", "auto")
 
 
@@ -87,3 +92,29 @@ def load_chicago(root: str | Path | None = None, level: str = "district") -> Chi
     """All Chicago tables in the contract for one level ("district" or "category")."""
     return ChicagoData(counts=load_counts(root, level), events=load_events(root), weather=load_weather(root),
                        districts=None, level=level)
+
+
+def embedded_paths(root: str | Path | None = None) -> dict[str, Path]:
+    """The embedded tables' files ({"district", "category", "events", "weather"}); FileNotFoundError names what
+    is missing. The two counts files describe the same incidents: never concatenate them."""
+    p = Path(root) if root else EMBEDDED_ROOT
+    paths = {k: p / v for k, v in EMBEDDED_FILES.items()}
+    missing = [str(v) for v in paths.values() if not v.is_file()]
+    if missing:
+        raise FileNotFoundError(f"embedded Chicago data incomplete: missing {', '.join(missing)} "
+                                "(rebuild with scripts/build_embedded_data.py)")
+    return paths
+
+
+def load_embedded(level: str = "district", root: str | Path | None = None) -> ChicagoData:
+    """The embedded real default (data/chicago) in the contract: level "district" (22 series, category ALL)
+    or "category" (15 city-wide series, district CITY)."""
+    from crimecast.contract import read_table
+
+    if level not in ("district", "category"):
+        raise ValueError(f"level must be 'district' or 'category', not {level!r}")
+    paths = embedded_paths(root)
+    counts = read_table(paths[level], "counts")
+    known = set(counts["district"].unique())
+    return ChicagoData(counts=counts, events=read_table(paths["events"], "events", known_districts=known),
+                       weather=read_table(paths["weather"], "weather"), districts=None, level=level)
