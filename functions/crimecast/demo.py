@@ -26,6 +26,8 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+from crimecast import layout
+
 BUCKETS = {"CRIMECAST_UPLOADS_BUCKET": "crimecast-uploads", "CRIMECAST_DATA_BUCKET": "crimecast-data",
            "CRIMECAST_RESULTS_BUCKET": "crimecast-results", "CRIMECAST_REPORTS_BUCKET": "crimecast-reports",
            "CRIMECAST_MODELS_BUCKET": "crimecast-models"}
@@ -192,7 +194,7 @@ def _run(a: argparse.Namespace) -> int:
     levels: dict[str, int] = {}
     with open(logs, "w") as log, contextlib.redirect_stdout(log):  # EMF metrics + JSON logs, as CloudWatch gets
         for p in media:
-            key = f"{settings.incoming_prefix}demo-cam {p.parent.name}/{p.name}"
+            key = layout.incoming_key(settings.incoming_prefix, f"demo-cam {p.parent.name}", p.name)
             ctype = "video/mp4" if p.suffix.lower() == ".mp4" else "image/jpeg" if p.suffix.lower() in (
                 ".jpg", ".jpeg") else None
             body = p.read_bytes()
@@ -212,14 +214,15 @@ def _run(a: argparse.Namespace) -> int:
     _say(f"forecast job: {run['series']} series, {run['rows']} rows → {run['forecasts_uri']}")
 
     # Copy what the deployment would hold in S3 to the output folder.
-    for sub in ("reports/latest", "forecasts", "results"):
+    prefixes = layout.Prefixes.from_settings(settings)
+    for sub in (Path("reports", "latest"), Path("forecasts"), Path("results")):
         target = out / sub
         if target.exists():
             shutil.rmtree(target)
-    download_prefix(stores.reports, f"{settings.reports_prefix}latest/", out / "reports" / "latest")
-    download_prefix(stores.results, settings.forecasts_prefix, out / "forecasts")
-    download_prefix(stores.results, "runs/", out / "runs")
-    download_prefix(stores.results, f"{settings.results_prefix}json/", out / "results")
+    download_prefix(stores.reports, layout.report_latest_folder(prefixes), out / "reports" / "latest")
+    download_prefix(stores.results, prefixes.forecasts, out / "forecasts")
+    download_prefix(stores.results, prefixes.runs, out / "runs")
+    download_prefix(stores.results, settings.results_prefix + layout.RESULT_JSON, out / "results")
     report = out / "reports" / "latest" / "index.html"
 
     # Prove the curl line works before printing it.

@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crimecast import env_names as E
+from crimecast import layout as L
 
 
 def _env(name: str, default: object, description: str, **kw: object) -> object:
@@ -22,8 +23,7 @@ def _env(name: str, default: object, description: str, **kw: object) -> object:
 
 def _prefix(value: str) -> str:
     """Normalise an S3 key prefix to 'a/b/' (no leading slash, one trailing slash)."""
-    value = value.strip().strip("/")
-    return f"{value}/" if value else ""
+    return L.norm_prefix(value)
 
 
 class Settings(BaseSettings):
@@ -37,17 +37,18 @@ class Settings(BaseSettings):
     reports_bucket: str = _env(E.REPORTS_BUCKET, "crimecast-reports", "bucket for reports/")
     models_bucket: str = _env(E.MODELS_BUCKET, "crimecast-models", "bucket with models/<name>/<version>/")
 
-    incoming_prefix: str = _env(E.INCOMING_PREFIX, "incoming/", "trigger prefix of the classifier")
-    results_prefix: str = _env(E.RESULTS_PREFIX, "results/", "classification results prefix")
-    forecasts_prefix: str = _env(E.FORECASTS_PREFIX, "forecasts/", "forecast Parquet dataset prefix")
-    reports_prefix: str = _env(E.REPORTS_PREFIX, "reports/", "HTML report prefix")
-    data_prefix: str = _env(E.DATA_PREFIX, "data/", "input tables prefix")
-    uploads_prefix: str = _env(E.UPLOADS_PREFIX, "uploads/", "presigned-upload records in the uploads bucket")
+    # Prefix defaults: the storage layout (crimecast.layout), which infra/ deploys as well.
+    incoming_prefix: str = _env(E.INCOMING_PREFIX, L.INCOMING, "trigger prefix of the classifier")
+    results_prefix: str = _env(E.RESULTS_PREFIX, L.RESULTS, "classification results prefix")
+    forecasts_prefix: str = _env(E.FORECASTS_PREFIX, L.FORECASTS, "forecast Parquet dataset prefix")
+    reports_prefix: str = _env(E.REPORTS_PREFIX, L.REPORTS, "HTML report prefix")
+    data_prefix: str = _env(E.DATA_PREFIX, L.DATA, "input tables prefix")
+    uploads_prefix: str = _env(E.UPLOADS_PREFIX, L.UPLOAD_RECORDS, "presigned-upload records in the uploads bucket")
 
-    classifier_model_key: str = _env(E.CLASSIFIER_MODEL_KEY, "models/classifier", "S3 prefix of the classifier")
+    classifier_model_key: str = _env(E.CLASSIFIER_MODEL_KEY, L.model_key(L.CLASSIFIER), "S3 prefix of the classifier")
     classifier_model_version: str = _env(E.CLASSIFIER_MODEL_VERSION, "latest",
                                          "classifier version (a folder name, or 'latest')")
-    forecaster_model_key: str = _env(E.FORECASTER_MODEL_KEY, "models/forecaster", "S3 prefix of the forecaster")
+    forecaster_model_key: str = _env(E.FORECASTER_MODEL_KEY, L.model_key(L.FORECASTER), "S3 prefix of the forecaster")
     forecaster_model_version: str = _env(E.FORECASTER_MODEL_VERSION, "latest",
                                          "forecaster version (a folder name, or 'latest')")
 

@@ -2,7 +2,7 @@
 
 Partition projection (no crawler, no MSCK REPAIR): Athena computes the partitions from the key layout
 `forecasts/run_date=YYYY-MM-DD/part.parquet` and `results/rows/date=YYYY-MM-DD/<id>-<version>.parquet`
-(crimecast.jobs.forecast_job / crimecast.jobs.classify_upload).
+(crimecast.layout).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+from crimecast.layout import result_rows_prefix
 
 from crimecast_infra import storage as P
 
@@ -27,7 +28,7 @@ CLASSIFICATION_COLUMNS = [("id", "string"), ("bucket", "string"), ("key", "strin
                           ("n_frames", "bigint"), ("model_key", "string"), ("model_version", "string"),
                           ("error", "string"), ("event_time", "string"), ("classified_at", "string"),
                           ("latency_ms", "double")]
-CLASSIFICATION_ROWS = f"{P.RESULTS}rows/"
+CLASSIFICATION_ROWS = result_rows_prefix(P.RESULTS)
 
 
 def _parquet_table(scope: Construct, cid: str, *, database: glue.CfnDatabase, name: str, bucket: s3.IBucket,

@@ -29,6 +29,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.aws_ecr_assets import Platform
 from constructs import Construct
 from crimecast import env_names as E
+from crimecast.layout import CLASSIFIER, FORECASTER, model_key, result_rows_prefix
 
 from crimecast_infra import storage as P
 from crimecast_infra.config import DeployConfig
@@ -112,9 +113,9 @@ class Functions(Construct):
             E.FORECASTS_PREFIX: P.FORECASTS,
             E.REPORTS_PREFIX: P.REPORTS,
             E.DATA_PREFIX: P.DATA,
-            E.CLASSIFIER_MODEL_KEY: f"{P.MODELS}classifier",
+            E.CLASSIFIER_MODEL_KEY: model_key(CLASSIFIER),
             E.CLASSIFIER_MODEL_VERSION: config.classifier_model_version,
-            E.FORECASTER_MODEL_KEY: f"{P.MODELS}forecaster",
+            E.FORECASTER_MODEL_KEY: model_key(FORECASTER),
             E.FORECASTER_MODEL_VERSION: config.forecaster_model_version,
             E.MODEL_CACHE_DIR: "/tmp/crimecast-models",
             E.POWERTOOLS_SERVICE_NAME: "crimecast",
@@ -172,7 +173,7 @@ class Functions(Construct):
                 **api_props,  # type: ignore[arg-type]
             )
         _allow(self.grants, api_role, store.data, [P.MODELS, P.DATA], read=True)
-        _allow(self.grants, api_role, store.results, [P.RESULTS, P.FORECASTS, "runs/"], read=True)
+        _allow(self.grants, api_role, store.results, [P.RESULTS, P.FORECASTS, P.RUNS], read=True)
         _allow(self.grants, api_role, store.reports, [P.REPORTS], read=True)
         # Presigned PUT URLs are signed with this role: it may write incoming/ and its own upload records.
         _allow(self.grants, api_role, store.uploads, [P.INCOMING, P.UPLOAD_RECORDS], read=True, write=True)
@@ -218,10 +219,10 @@ class Functions(Construct):
             description="crimecast: daily forecasts, report and manifest",
         )
         _allow(self.grants, fc_role, store.data, [P.DATA, P.MODELS], read=True)
-        _allow(self.grants, fc_role, store.results, [P.FORECASTS, "runs/"], read=True, write=True, delete=True)
+        _allow(self.grants, fc_role, store.results, [P.FORECASTS, P.RUNS], read=True, write=True, delete=True)
         _allow(self.grants, fc_role, store.reports, [P.REPORTS], read=True, write=True, delete=True)
         # Read-only: the report's "recent classification activity" section reads the classification rows.
-        _allow(self.grants, fc_role, store.results, [f"{P.RESULTS}rows/"], read=True)
+        _allow(self.grants, fc_role, store.results, [result_rows_prefix(P.RESULTS)], read=True)
 
         self.schedule = events.Rule(
             self, "ForecastSchedule",

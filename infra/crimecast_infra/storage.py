@@ -13,18 +13,14 @@ from __future__ import annotations
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+from crimecast.layout import ATHENA, DATA, FORECASTS, INCOMING, MODELS, REPORTS, RESULTS, RUNS, UPLOAD_RECORDS
 
 from crimecast_infra.config import DeployConfig
 
-# Key prefixes (the defaults of crimecast.settings.Settings; the stack passes them as env vars).
-INCOMING = "incoming/"
-UPLOAD_RECORDS = "uploads/"
-DATA = "data/"
-MODELS = "models/"
-RESULTS = "results/"
-FORECASTS = "forecasts/"
-REPORTS = "reports/"
-ATHENA = "athena/"
+# Key prefixes come from crimecast.layout (the defaults of crimecast.settings.Settings; the stack passes them as
+# env vars); re-exported here as P.<NAME> for the rest of the stack.
+__all__ = ["ATHENA", "DATA", "FORECASTS", "INCOMING", "MODELS", "REPORTS", "RESULTS", "RUNS", "UPLOAD_RECORDS",
+           "Storage"]
 
 
 class Storage(Construct):
@@ -36,7 +32,9 @@ class Storage(Construct):
         removal = RemovalPolicy.DESTROY if destroy else RemovalPolicy.RETAIN
 
         def bucket(bid: str, *, versioned: bool, lifecycle: list[s3.LifecycleRule],
-                   log_prefix: str | None, **kw: object) -> s3.Bucket:
+                   logged: bool = True, **kw: object) -> s3.Bucket:
+            # Access logs of bucket "Data" go under data/ in the access-log bucket, etc.
+            log_prefix = f"{bid.lower()}/" if logged else None
             return s3.Bucket(
                 self, bid,
                 block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
@@ -68,7 +66,7 @@ class Storage(Construct):
             auto_delete_objects=destroy,
         )
         self.uploads = bucket(
-            "Uploads", versioned=False, log_prefix="uploads/",
+            "Uploads", versioned=False,
             lifecycle=[
                 s3.LifecycleRule(id="expire-incoming", prefix=INCOMING,
                                  expiration=Duration.days(config.uploads_expire_days)),
@@ -81,18 +79,18 @@ class Storage(Construct):
                               allowed_headers=["*"], max_age=3000)] if config.cors_origins else None,
         )
         self.data = bucket(
-            "Data", versioned=True, log_prefix="data/",
+            "Data", versioned=True,
             lifecycle=[s3.LifecycleRule(id="expire-old-versions", noncurrent_version_expiration=Duration.days(365)),
                        abort_mpu],
         )
         self.results = bucket(
-            "Results", versioned=True, log_prefix="results/",
+            "Results", versioned=True,
             lifecycle=[s3.LifecycleRule(id="expire-old-versions", noncurrent_version_expiration=Duration.days(30)),
                        s3.LifecycleRule(id="expire-athena-output", prefix=ATHENA, expiration=Duration.days(30)),
                        abort_mpu],
         )
         self.reports = bucket(
-            "Reports", versioned=True, log_prefix="reports/",
+            "Reports", versioned=True,
             lifecycle=[s3.LifecycleRule(id="expire-old-versions", noncurrent_version_expiration=Duration.days(30)),
                        abort_mpu],
         )

@@ -18,12 +18,13 @@ import io
 import json
 import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import unquote_plus
 
+from crimecast import layout as L
+from crimecast.layout import latest_result, result_json_key, result_row_key  # noqa: F401 (re-exported; new code imports crimecast.layout)
 from crimecast.storage import NotFound, Storage
 
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -113,14 +114,6 @@ def _version_token(version_id: str | None, etag: str | None) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", token)
 
 
-def result_json_key(results_prefix: str, rid: str, version: str) -> str:
-    return f"{results_prefix}json/{rid}/{version}.json"
-
-
-def result_row_key(results_prefix: str, rid: str, version: str, day: str) -> str:
-    return f"{results_prefix}rows/date={day}/{rid}-{version}.parquet"
-
-
 def _row(result: dict[str, Any]) -> dict[str, Any]:
     probs = result.get("probabilities") or {}
     frames = result.get("frames")
@@ -155,7 +148,7 @@ def _parquet_bytes(row: dict[str, Any]) -> bytes:
 
 
 def classify_object(ev: ObjectEvent, uploads: Storage, results: Storage, classifier: Classifier, *,
-                    incoming_prefix: str = "incoming/", results_prefix: str = "results/",
+                    incoming_prefix: str = L.INCOMING, results_prefix: str = L.RESULTS,
                     model_key: str | None = None, max_object_bytes: int = 200_000_000,
                     force: bool = False) -> dict[str, Any]:
     """Classify one uploaded object and store its result JSON + Parquet row; return the result.
@@ -223,7 +216,7 @@ def classify_object(ev: ObjectEvent, uploads: Storage, results: Storage, classif
 
 
 def handle_event(event: dict[str, Any], uploads: Storage, results: Storage, classifier: Classifier, *,
-                 incoming_prefix: str = "incoming/", results_prefix: str = "results/",
+                 incoming_prefix: str = L.INCOMING, results_prefix: str = L.RESULTS,
                  model_key: str | None = None, max_object_bytes: int = 200_000_000) -> list[dict[str, Any]]:
     """Classify every object in an S3/EventBridge event; keys outside the trigger prefix are skipped."""
     out = []
@@ -236,12 +229,3 @@ def handle_event(event: dict[str, Any], uploads: Storage, results: Storage, clas
                                    results_prefix=results_prefix, model_key=model_key,
                                    max_object_bytes=max_object_bytes))
     return out
-
-
-def latest_result(results: Storage, rid: str, results_prefix: str = "results/") -> dict[str, Any] | None:
-    """The newest stored result for an id, or None when there is none yet."""
-    items: Iterable = results.list(f"{results_prefix}json/{rid}/")
-    newest = max(items, key=lambda i: (i.last_modified, i.key), default=None)
-    if newest is None:
-        return None
-    return json.loads(results.get_bytes(newest.key))

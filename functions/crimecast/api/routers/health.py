@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1", tags=["health"])
 
 
 def _health(ctx: ApiContext) -> dict[str, Any]:
-    from crimecast.jobs.forecast_job import list_runs
+    from crimecast.layout import list_runs
     from crimecast.models_cache import list_versions
 
     s = ctx.settings

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from crimecast.api.context import ApiContext, Ctx
 from crimecast.api.problems import Problem
+from crimecast.layout import incoming_key, incoming_prefix_of, upload_record_key
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -37,7 +38,7 @@ class UploadTicket(BaseModel):
 
 
 def _record_key(ctx: ApiContext, uid: str) -> str:
-    return f"{ctx.settings.uploads_prefix}{uid}.json"
+    return upload_record_key(ctx.settings.uploads_prefix, uid)
 
 
 @router.post("/uploads", response_model=UploadTicket, status_code=201,
@@ -54,7 +55,7 @@ def create_upload(ctx: Ctx, req: UploadRequest | None = None) -> UploadTicket:
                       slug="payload-too-large", limit_bytes=s.max_object_bytes)
     name = _SAFE.sub("_", req.filename.rsplit("/", 1)[-1]).strip("._") or "upload.bin"
     uid = uuid.uuid4().hex
-    key = f"{s.incoming_prefix}{uid}/{name}"
+    key = incoming_key(s.incoming_prefix, uid, name)
     url = ctx.stores.uploads.presign_put(key, s.presign_expires_s, req.content_type)
     expires = datetime.now(UTC) + timedelta(seconds=s.presign_expires_s)
     record = {"id": uid, "key": key, "filename": name, "content_type": req.content_type, "size": req.size,
@@ -67,7 +68,7 @@ def create_upload(ctx: Ctx, req: UploadRequest | None = None) -> UploadTicket:
 
 
 def _lookup(ctx: ApiContext, uid: str) -> dict[str, Any]:
-    from crimecast.jobs.classify_upload import latest_result
+    from crimecast.layout import latest_result
     from crimecast.storage import NotFound
 
     s = ctx.settings
@@ -81,7 +82,7 @@ def _lookup(ctx: ApiContext, uid: str) -> dict[str, Any]:
         record = json.loads(ctx.stores.uploads.get_bytes(_record_key(ctx, uid)))
     except NotFound:
         record = None
-    arrived = any(True for _ in ctx.stores.uploads.list(f"{s.incoming_prefix}{uid}/"))
+    arrived = any(True for _ in ctx.stores.uploads.list(incoming_prefix_of(s.incoming_prefix, uid)))
     if record is None and not arrived:
         raise Problem(404, f"no upload or classification with id {uid!r}", slug="unknown-id")
     if arrived:
