@@ -9,7 +9,9 @@ districts (`district`) tables. Outputs, in this order:
 3. `runs/YYYY-MM-DD/manifest.json` (results store), written last: a run is complete only when its
    manifest exists, and the API serves only complete runs. The manifest lives outside `forecasts/` so
    the Athena/Glue table over `forecasts/` holds Parquet files only.
-Nothing is written before all inputs are read and validated, so bad input leaves no partial run.
+Nothing is written before all inputs (counts, events, weather, districts, incidents, backtest metrics, recent
+classification rows) are read and validated and the forecasts computed, so bad input leaves no partial run and the
+previous run untouched (tests/integration/test_forecast_job_inputs.py).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import logging
 import re
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crimecast import layout as L
+from crimecast.layout import Prefixes, forecast_key, latest_manifest, list_runs, manifest_key  # noqa: F401 (re-exported; new code imports crimecast.layout)
 from crimecast.storage import Storage
 
 if TYPE_CHECKING:
@@ -41,7 +44,7 @@ TABLE_PATTERNS = {
 }
 _SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
 # `crimecast backtest` metrics.json files uploaded under <data>/backtest/<model>/metrics.json feed the report.
-BACKTEST_DIR = "backtest/"
+BACKTEST_DIR = L.BACKTEST
 FORECAST_COLUMNS = ["run_date", "date", "district", "category", "horizon", "y_pred", "lo80", "hi80", "lo95", "hi95",
                     "model_version"]
 
@@ -50,29 +53,7 @@ class NoCountsError(FileNotFoundError):
     """The data store holds no counts table: the job cannot run (and writes nothing)."""
 
 
-@dataclass(frozen=True)
-class Prefixes:
-    data: str = "data/"
-    forecasts: str = "forecasts/"
-    reports: str = "reports/"
-    runs: str = "runs/"
-    results: str = "results/"  # classification rows shown in the report
-
-    @classmethod
-    def from_settings(cls, s: Any) -> Prefixes:
-        return cls(data=s.data_prefix, forecasts=s.forecasts_prefix, reports=s.reports_prefix,
-                   results=s.results_prefix)
-
-
-def forecast_key(prefixes: Prefixes, run_date: str) -> str:
-    return f"{prefixes.forecasts}run_date={run_date}/part.parquet"
-
-
-def manifest_key(prefixes: Prefixes, run_date: str) -> str:
-    return f"{prefixes.runs}{run_date}/manifest.json"
-
-
-def find_inputs(data: Storage, prefix: str = "data/") -> dict[str, str]:
+def find_inputs(data: Storage, prefix: str = L.DATA) -> dict[str, str]:
     """The newest key per table kind under `prefix` (counts always first in the match order)."""
     found: dict[str, tuple[Any, str]] = {}
     for info in data.list(prefix):
@@ -88,11 +69,11 @@ def find_inputs(data: Storage, prefix: str = "data/") -> dict[str, str]:
     return {k: v[1] for k, v in found.items()}
 
 
-def read_backtests(data: Storage, prefix: str = "data/") -> dict[str, Any] | None:
+def read_backtests(data: Storage, prefix: str = L.DATA) -> dict[str, Any] | None:
     """{"models": {name: metrics}} from every metrics.json under <prefix>backtest/, or None."""
     models: dict[str, Any] = {}
-    for info in sorted(data.list(prefix + BACKTEST_DIR), key=lambda i: i.key):
-        if not info.key.endswith("metrics.json"):
+    for info in sorted(data.list(L.backtest_prefix(prefix)), key=lambda i: i.key):
+        if not info.key.endswith(L.BACKTEST_METRICS):
             continue
         try:
             m = json.loads(data.get_bytes(info.key))
@@ -105,12 +86,29 @@ def read_backtests(data: Storage, prefix: str = "data/") -> dict[str, Any] | Non
 
 
 def _read_incidents(data: Storage, key: str, tmp: Path) -> pd.DataFrame | None:
-    from crimecast.contract import read_raw
+    """The incident points for the report's map; a file that cannot be read, or lat/lon that are not numbers,
+    is a ContractError naming the object (raised before the job writes anything)."""
+    import pandas as pd
 
-    df = read_raw(data.download_file(key, tmp / ("incidents" + Path(key).suffix)))
+    from crimecast.contract import ContractError, read_raw
+
+    suffix = ".csv.gz" if key.endswith(".gz") else Path(key).suffix
+    try:
+        df = read_raw(data.download_file(key, tmp / f"incidents{suffix}"))
+    except ContractError as exc:
+        raise ContractError(data.uri(key), str(exc).split(": ", 1)[-1]) from None
+    except Exception as exc:  # gzip/CSV parser errors of a corrupt file
+        raise ContractError(data.uri(key), f"not a readable table: {type(exc).__name__}: {exc}") from None
     if not {"lat", "lon"} <= set(df.columns):
         log.warning("ignoring %s for the hotspot map: no lat/lon columns", data.uri(key))
         return None
+    for col in ("lat", "lon"):
+        raw = df[col]
+        num = pd.to_numeric(raw, errors="coerce")
+        bad = num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+        if bad.any():
+            rows = [int(i) + 2 for i in bad.to_numpy().nonzero()[0][:5]]
+            raise ContractError(data.uri(key), "not a number", column=col, rows=rows)
     return df
 
 
@@ -121,23 +119,6 @@ def _read(data: Storage, key: str, kind: str, tmp: Path, **kw: Any) -> pd.DataFr
     local = data.download_file(key, tmp / f"{kind}{suffix}")
     # Errors name the S3 object, not the temporary copy.
     return validate(read_raw(local), kind, data.uri(key), **kw)
-
-
-def list_runs(results: Storage, prefixes: Prefixes = Prefixes()) -> list[str]:
-    """Run dates (YYYY-MM-DD) that have a manifest, oldest → newest."""
-    dates = set()
-    for info in results.list(prefixes.runs):
-        m = re.fullmatch(re.escape(prefixes.runs) + r"(\d{4}-\d{2}-\d{2})/manifest\.json", info.key)
-        if m:
-            dates.add(m.group(1))
-    return sorted(dates)
-
-
-def latest_manifest(results: Storage, prefixes: Prefixes = Prefixes()) -> dict[str, Any] | None:
-    runs = list_runs(results, prefixes)
-    if not runs:
-        return None
-    return json.loads(results.get_bytes(manifest_key(prefixes, runs[-1])))
 
 
 def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecaster: Any, *,
@@ -168,7 +149,21 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
         events = _read(data, inputs["events"], "events", tmp, known_districts=known) if "events" in inputs else None
         weather = _read(data, inputs["weather"], "weather", tmp) if "weather" in inputs else None
         districts = _read(data, inputs["districts"], "districts", tmp) if "districts" in inputs else None
+        # Every input is read and validated above and here, before the first write: an unreadable optional input
+        # (incidents, backtest metrics) fails the run and leaves the previous run untouched. Unreadable
+        # classification rows only drop the report's activity section.
+        recent = backtest = incidents = None
+        if with_report:
+            incidents = _read_incidents(data, inputs["incidents"], tmp) if "incidents" in inputs else None
+            backtest = read_backtests(data, prefixes.data)
+            try:
+                recent = recent_classifications(results, run_day.date(), prefixes.results)
+            except Exception as exc:  # the report section is optional; the forecast run is not
+                log.warning("report without classifications: cannot read %s: %s",
+                            results.uri(L.result_rows_prefix(prefixes.results)), exc)
+                recent = None
         timings["read_s"] = time.perf_counter() - t
+        # --- nothing has been written yet; from here on the job computes, then writes ---
 
         t = time.perf_counter()
         fc = forecaster.predict_next_30_days(counts, events=events, weather=weather, districts=districts)
@@ -184,18 +179,17 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
         n_series = int(fc[["district", "category"]].drop_duplicates().shape[0])
 
         t = time.perf_counter()
-        pq_path = tmp / "part.parquet"
+        pq_path = tmp / L.FORECAST_PART
         fc.to_parquet(pq_path, index=False)
         fkey = forecast_key(prefixes, run_str)
         results.upload_file(pq_path, fkey)  # one PUT: readers see the old or the new file, never half
-        part_prefix = fkey.rsplit("/", 1)[0] + "/"
+        part_prefix = L.forecast_partition(prefixes, run_str)
         for info in list(results.list(part_prefix)):
             if info.key != fkey:  # leftovers of an older layout would duplicate rows in Athena
                 results.delete(info.key)
         timings["parquet_s"] = time.perf_counter() - t
 
         report_keys: list[str] = []
-        backtest = None
         if with_report:
             t = time.perf_counter()
             allocation = None
@@ -204,14 +198,6 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
 
                 allocation = allocate(fc, int(allocation_units))
             meta = {"forecaster": {**getattr(forecaster, "metadata", {}), **(model_info or {})}}
-            try:
-                recent = recent_classifications(results, run_day.date(), prefixes.results)
-            except Exception as exc:  # the report section is optional; the forecast run is not
-                log.warning("report without classifications: cannot read %s: %s",
-                            results.uri(prefixes.results + "rows/"), exc)
-                recent = None
-            backtest = read_backtests(data, prefixes.data)
-            incidents = _read_incidents(data, inputs["incidents"], tmp) if "incidents" in inputs else None
             report_keys = _publish_report(reports, prefixes, run_str, fc, counts, meta, allocation, recent,
                                           backtest=backtest, incidents=incidents)
             timings["report_s"] = time.perf_counter() - t
@@ -236,14 +222,14 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
         "model_version": version,
         **{k: v for k, v in (model_info or {}).items() if k != "model_version"},
         "report_keys": report_keys,
-        "report_latest": f"{prefixes.reports}latest/index.html" if with_report else None,
+        "report_latest": L.report_latest_index(prefixes) if with_report else None,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
     }
     results.put_bytes(manifest_key(prefixes, run_str), json.dumps(manifest, indent=1).encode(), "application/json")
     return manifest
 
 
-def recent_classifications(results: Storage, day: date, results_prefix: str = "results/", days: int = 7,
+def recent_classifications(results: Storage, day: date, results_prefix: str = L.RESULTS, days: int = 7,
                            max_rows: int = 500) -> pd.DataFrame | None:
     """The newest classification rows (status ok) of the `days` days up to `day`, for the report; None if none."""
     import io
@@ -253,7 +239,7 @@ def recent_classifications(results: Storage, day: date, results_prefix: str = "r
     wanted = {(day - pd.Timedelta(days=i).to_pytimedelta()).isoformat() for i in range(days)}
     keys = []
     for d in sorted(wanted, reverse=True):
-        keys += sorted((i.key for i in results.list(f"{results_prefix}rows/date={d}/")), reverse=True)
+        keys += sorted((i.key for i in results.list(L.result_rows_prefix(results_prefix, d))), reverse=True)
         if len(keys) >= max_rows:
             break
     frames = [pd.read_parquet(io.BytesIO(results.get_bytes(k))) for k in keys[:max_rows]]
@@ -278,7 +264,7 @@ def _publish_report(reports: Storage, prefixes: Prefixes, run_str: str, fc: pd.D
         # index.html last, so a reader never gets a page whose scripts are not there yet.
         files.sort(key=lambda p: p.name == "index.html")
         keys = []
-        for folder in (f"{prefixes.reports}{run_str}/", f"{prefixes.reports}latest/"):
+        for folder in (L.report_folder(prefixes, run_str), L.report_latest_folder(prefixes)):
             wanted = {folder + p.relative_to(out).as_posix() for p in files}
             for p in files:
                 key = folder + p.relative_to(out).as_posix()
