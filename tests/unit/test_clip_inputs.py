@@ -1,0 +1,136 @@
+"""Clip model inputs without a model: decoding on the time grid, bad files, optical-flow features, windows,
+and the timeline rules (aggregation, High segments)."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from crimecast.vision.clip_features import decode_sampled, window_indices
+from crimecast.vision.clip_motion import MOTION_DIM, motion_features, sequence_motion, to_grey_small
+from crimecast.vision.clip_timeline import aggregate, segments
+from crimecast.vision.decode import InputError
+
+cv2 = pytest.importorskip("cv2")
+
+
+def write_video(path: Path, n: int, size: tuple[int, int] = (64, 48), fps: float = 10.0, moving: bool = True) -> Path:
+    """An mp4v mp4 of `n` frames (w, h) = size with a bright square moving right (or still)."""
+    w, h = size
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    assert vw.isOpened()
+    for i in range(n):
+        f = np.full((h, w, 3), 40, np.uint8)
+        x = (i * max(1, w // 20)) % max(1, w - w // 4) if moving else w // 3
+        f[h // 3: h // 3 + h // 4, x: x + w // 4] = 230
+        vw.write(f)
+    vw.release()
+    return path
+
+
+def box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def audio_only_mp4(path: Path) -> Path:
+    """An MP4 whose only track is a sound track (handler 'soun'), with a silent AAC-sized mdat."""
+    mvhd = box(b"mvhd", b"\x00" * 4 + struct.pack(">IIII", 0, 0, 1000, 1000) + b"\x00\x01\x00\x00\x01\x00"
+               + b"\x00" * 10 + b"\x00\x01\x00\x00" + b"\x00" * 12 + b"\x00\x01\x00\x00" + b"\x00" * 12
+               + b"\x40\x00\x00\x00" + b"\x00" * 24 + struct.pack(">I", 2))
+    hdlr = box(b"hdlr", b"\x00" * 8 + b"soun" + b"\x00" * 12 + b"SoundHandler\x00")
+    mdhd = box(b"mdhd", b"\x00" * 12 + struct.pack(">II", 44100, 44100) + b"\x55\xc4\x00\x00")
+    stbl = box(b"stbl", box(b"stsd", b"\x00" * 8) + box(b"stts", b"\x00" * 8) + box(b"stsc", b"\x00" * 8)
+               + box(b"stsz", b"\x00" * 12) + box(b"stco", b"\x00" * 8))
+    minf = box(b"minf", box(b"smhd", b"\x00" * 8) + stbl)
+    trak = box(b"trak", box(b"tkhd", b"\x00\x00\x00\x07" + b"\x00" * 80) + box(b"mdia", mdhd + hdlr + minf))
+    data = box(b"ftyp", b"M4A \x00\x00\x00\x00M4A mp42isom") + box(b"moov", mvhd + trak) + box(b"mdat", b"\x21" * 400)
+    path.write_bytes(data)
+    return path
+
+
+def test_decode_samples_on_the_time_grid(tmp_path: Path):
+    v = write_video(tmp_path / "a.mp4", 30, fps=10.0)  # 3 s
+    c = decode_sampled(v, 5.0, 32, 120.0)
+    assert c.rgb.shape == (15, 32, 32, 3) and c.rgb.dtype == np.uint8
+    assert np.allclose(np.diff(c.times_s), 0.2, atol=1e-3) and not c.truncated
+    assert len(c.grey) == 15 and c.grey[0].shape == (72, 96)
+
+
+def test_decode_caps_long_videos(tmp_path: Path):
+    v = write_video(tmp_path / "long.mp4", 50, fps=10.0)
+    c = decode_sampled(v, 5.0, 32, 2.0)
+    assert c.truncated and c.times_s[-1] <= 2.0 and "first" in c.notes[0]
+
+
+@pytest.mark.parametrize("make", ["zero_frames", "garbage", "audio_only", "truncated"])
+def test_bad_videos_are_clear_errors(tmp_path: Path, make: str):
+    if make == "zero_frames":
+        p = write_video(tmp_path / "zero.mp4", 0)
+    elif make == "garbage":
+        p = tmp_path / "garbage.mp4"
+        p.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
+    elif make == "audio_only":
+        p = audio_only_mp4(tmp_path / "audio.mp4")
+    else:
+        full = write_video(tmp_path / "full.mp4", 40).read_bytes()
+        p = tmp_path / "truncated.mp4"
+        p.write_bytes(full[: len(full) // 3])  # mp4v writes the index (moov) last: this loses it
+    with pytest.raises(InputError, match=str(p.name)):
+        decode_sampled(p, 5.0, 32, 120.0)
+
+
+def test_one_frame_video_is_sound(tmp_path: Path):
+    c = decode_sampled(write_video(tmp_path / "one.mp4", 1), 5.0, 32, 120.0)
+    assert len(c.times_s) == 1 and any("single frame" in n for n in c.notes)
+    m = sequence_motion(c.grey, c.times_s)
+    assert m.shape == (1, MOTION_DIM) and np.all(m == 0)
+
+
+def test_portrait_and_4k60_videos_decode(tmp_path: Path):
+    c = decode_sampled(write_video(tmp_path / "portrait.mp4", 6, size=(48, 96)), 5.0, 32, 120.0)
+    assert (c.width, c.height) == (48, 96) and c.rgb.shape[1:] == (32, 32, 3)
+    big = decode_sampled(write_video(tmp_path / "4k.mp4", 13, size=(3840, 2160), fps=60.0), 5.0, 32, 120.0)
+    assert (big.width, big.height) == (3840, 2160) and len(big.times_s) == 2  # t = 0 and 0.2 s of 0.2 s
+
+
+def test_motion_features_see_motion():
+    rng = np.random.default_rng(0)
+    base = (rng.random((72 + 8, 96 + 8)) * 255).astype(np.uint8)
+    a, b = base[4:76, 4:100], base[4:76, 6:102]  # texture shifted 2 px left
+    still = motion_features(a, a, 0.2)
+    moved = motion_features(a, b, 0.2)
+    assert still.shape == (MOTION_DIM,) and np.isfinite(moved).all()
+    assert moved[0] > still[0] + 0.1  # mean log-magnitude
+    # the dominant direction bin is "left" (angle π → bin 0 or 7 at the ±π seam) with most of the mass
+    assert moved[9:17][[0, 7]].sum() > 0.6
+    assert to_grey_small(np.zeros((10, 20, 3), np.uint8)).shape == (72, 96)
+
+
+def test_window_indices():
+    assert [w.tolist() for w in window_indices(12, 10, 5)] == [list(range(10)), list(range(2, 12))]
+    short = window_indices(3, 10, 5)
+    assert len(short) == 1 and short[0].tolist() == [0, 0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert window_indices(0, 10, 5) == []
+    assert len(window_indices(100, 10, 5)) == 19
+
+
+def test_aggregate_is_the_mean_for_short_clips_and_the_worst_span_for_long_ones():
+    p = np.array([[0.1, 0.1, 0.8], [0.3, 0.2, 0.5], [0.2, 0.2, 0.6]])
+    m, span = aggregate(p, np.array([0, 1, 2.0]), np.array([2, 3, 4.0]), span_s=13)
+    assert np.allclose(m, p.mean(0)) and span == (0.0, 4.0)
+    n = 60
+    starts = np.arange(n) * 1.0
+    q = np.tile([0.05, 0.05, 0.9], (n, 1))
+    q[30:33] = [0.9, 0.05, 0.05]
+    m, (s, e) = aggregate(q, starts, starts + 2, span_s=5)
+    assert m[0] > 0.5 and s <= 30 and e >= 32 and e - s <= 5
+
+
+def test_segments_merge_overlapping_high_windows():
+    lv = ["Low", "High", "High", "Low", "High"]
+    st = np.array([0, 1, 2, 3, 8.0])
+    segs = segments(lv, st, st + 2, np.array([0.1, 0.7, 0.9, 0.2, 0.6]))
+    assert segs == [{"start_s": 1.0, "end_s": 4.0, "confidence": 0.9, "windows": 2},
+                    {"start_s": 8.0, "end_s": 10.0, "confidence": 0.6, "windows": 1}]
