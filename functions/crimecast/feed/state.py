@@ -90,3 +90,22 @@ def zero_fill(c: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
     out["count"] = out["count"].astype("int64")
     out["date"] = out["date"].astype("datetime64[ns]")
     return out[["date", "district", "category", "count"]]
+
+
+def maintained_counts(store: Storage, run_day: pd.Timestamp, max_stale_days: int) -> tuple[pd.DataFrame, dict]:
+    """The forecast job's counts when a feed maintains them: through the last complete day, refused when
+    that day is more than `max_stale_days` days before the day before the run. Returns (counts, info)."""
+    state = read_state(store)
+    if state is None:
+        raise FileNotFoundError(f"no feed state at {store.uri(L.FEED_STATE)}")
+    last = pd.Timestamp(state.last_complete_day)
+    stale = (pd.Timestamp(run_day).normalize() - last).days - 1
+    if stale > max_stale_days:
+        raise StaleDataError(
+            f"the maintained counts end on {last.date()} (last complete day; newest incident {state.newest_day}, "
+            f"last export {state.last_export!r}), {stale} days before {pd.Timestamp(run_day).date()} - more than "
+            f"the {max_stale_days} allowed (CRIMECAST_MAX_STALE_DAYS). Is the feed still arriving under "
+            f"{store.uri(L.FEED_INCOMING)}? Nothing was written")
+    info = {"source": store.uri(L.COUNTS), "last_complete_day": state.last_complete_day,
+            "history_start": state.history_start, "stale_days": max(stale, 0), "last_export": state.last_export}
+    return read_counts(store, state), info
