@@ -143,3 +143,22 @@ def test_only_touched_months_are_rewritten(tmp_path):
     assert r["months_rewritten"] == ["2024-02"]
     assert sorted(i.key for i in s.list(L.INCIDENTS)) == [L.month_key(L.INCIDENTS, "2024-01"),
                                                           L.month_key(L.INCIDENTS, "2024-02")]
+
+
+def test_ingest_save_config_and_id_col(tmp_path):
+    from conftest import run_cli
+
+    cfg = tmp_path / "ingest.json"
+    p = run_cli("ingest", "--date-col", "Date", "--district-col", "District", "--category-col", "Primary Type",
+                "--id-col", "ID", "--timezone", "America/Chicago", "--save-config", str(cfg))
+    assert p.returncode == 0, p.stderr
+    assert parse_config(cfg.read_text()).id_col == "ID"
+    src = tmp_path / "x.csv"
+    src.write_text(HEADER + "1,2024-03-07,1,THEFT,a\n1,2024-03-08,2,THEFT,a\n2,2024-03-08,2,THEFT,a\n")
+    p = run_cli("ingest", str(src), "--out", str(tmp_path / "c.csv"), "--date-col", "Date", "--district-col",
+                "District", "--category-col", "Primary Type", "--id-col", "ID")
+    assert p.returncode == 0, p.stderr
+    assert int(pd.read_csv(tmp_path / "c.csv")["count"].sum()) == 2
+    p = run_cli("ingest", "--date-col", "Date", "--district-col", "District", "--category-col", "Primary Type",
+                "--timezone", "Nowhere/City", "--save-config", str(tmp_path / "bad.json"))
+    assert p.returncode == 2 and "timezone" in p.stderr and not (tmp_path / "bad.json").exists()

@@ -15,7 +15,7 @@ import pandas as pd
 
 from crimecast import layout as L
 from crimecast.monitoring.summary import summarize
-from crimecast.monitoring.table import build_table
+from crimecast.monitoring.table import Actuals
 from crimecast.storage import Storage
 
 LOOKBACK_DAYS = 120  # the 90-day window + a 30-day horizon
@@ -39,8 +39,11 @@ def compute_monitoring(results: Storage, counts: pd.DataFrame, through: pd.Times
     through = pd.Timestamp(through)
     lo = (through - pd.Timedelta(days=LOOKBACK_DAYS)).date().isoformat()
     runs = {d: k for d, k in forecast_runs(results, forecasts_prefix).items() if lo <= d < run_date}
-    frames = [pd.read_parquet(io.BytesIO(results.get_bytes(k))) for _, k in sorted(runs.items())]
-    mon = build_table(pd.concat(frames, ignore_index=True), counts, through) if frames else None
+    actuals = Actuals(counts, through) if runs else None
+    parts = [actuals.join(pd.read_parquet(io.BytesIO(results.get_bytes(k)))) for _, k in sorted(runs.items())
+             if actuals is not None]
+    parts = [p for p in parts if len(p)]
+    mon = pd.concat(parts, ignore_index=True) if parts else None
     summary = summarize(mon if mon is not None else pd.DataFrame(columns=["run_date", "date"]), through, run_date)
     return mon, summary
 
