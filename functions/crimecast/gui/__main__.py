@@ -1,0 +1,5 @@
+import sys
+
+from crimecast.gui.cli import main
+
+sys.exit(main())
