@@ -6,7 +6,8 @@ import html
 
 import pandas as pd
 
-from crimecast.report.sections import Section, backtest_rows, has_intervals, latest_run, table_html
+from crimecast.report.base import Section, has_intervals, latest_run, table_html
+from crimecast.report.evaluation import backtest_rows
 
 KNOWN_LIMITS = [
     "Recorded crime is not all crime: the model learns what was reported and recorded, which depends on "
@@ -34,35 +35,130 @@ def _items(values: list[str]) -> str:
     return "<ul>" + "".join(f"<li>{html.escape(v)}</li>" for v in values) + "</ul>"
 
 
-def _fmt(v: object) -> str:
-    if isinstance(v, str) and len(v) > 24 and " " not in v:
-        return v[:16] + "…"  # hashes: the prefix identifies them
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    if isinstance(v, list | tuple) and len(v) <= 4:
-        return " – ".join(map(str, v)) if len(v) == 2 and all(isinstance(x, str) for x in v) else str(list(v))
-    return str(v)
+MODEL_NAMES = ("forecaster", "classifier", "clip")
+WHAT = {"forecaster": "daily counts per district × category, next 30 days",
+        "classifier": "risk of one image (High / Medium / Low)", "clip": "risk of a video clip"}
 
 
-def _meta_lines(meta: dict) -> list[str]:
-    """The few metadata.json fields an analyst needs: version, when, profile, training data, metrics."""
-    lines = [f"{k} {_fmt(meta[k])}" for k in ("version", "created_utc", "created_at", "profile", "arch")
-             if k in meta]
-    training = meta.get("training") or meta.get("training_data") or {}
-    if isinstance(training, dict):
-        keep = [f"{k} {_fmt(v)}" for k, v in training.items()
-                if any(w in k for w in ("range", "source", "hash", "sha", "images", "n_train", "classes"))]
-        if keep:
-            lines.append("training: " + ", ".join(keep[:6]))
-    metrics = meta.get("metrics")
-    if isinstance(metrics, dict):
-        nums = [f"{k} {_fmt(v)}" for k, v in metrics.items() if isinstance(v, int | float) and not isinstance(v, bool)]
-        if nums:
-            lines.append("metrics: " + ", ".join(nums[:6]))
-    return lines
+def _num(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
 
 
-def model_and_data_card(forecasts, history, backtest, model_info: dict) -> Section:  # type: ignore[no-untyped-def]
+def _kind(meta: dict) -> str:
+    t = meta.get("trained_on")
+    return str(t.get("kind", "")).lower() if isinstance(t, dict) else ""
+
+
+def model_warnings(model_info: object) -> list[str]:
+    """Plain warnings for models that are synthetic-only or do not say what they were trained on."""
+    out = []
+    for name, meta in (model_info.items() if isinstance(model_info, dict) else []):
+        if not isinstance(meta, dict) or not meta:
+            continue
+        v = meta.get("version", "?")
+        if _kind(meta) == "synthetic":
+            out.append(f"⚠ The {name} ({v}) was trained on SYNTHETIC data only: its output says nothing reliable "
+                       "about real cameras or real crime. Do not act on it.")
+        elif _kind(meta) != "real":
+            out.append(f"⚠ The {name} ({v}) does not say what it was trained on (no trained_on in its metadata): "
+                       "treat its output as unvalidated.")
+    return out
+
+
+def _trained_on(meta: dict) -> str:
+    t = meta.get("trained_on")
+    training = meta.get("training") if isinstance(meta.get("training"), dict) else {}
+    if not isinstance(t, dict):
+        rng = training.get("data_range")
+        return "not recorded" + (f" (data {rng[0]} – {rng[1]})" if isinstance(rng, list) and len(rng) == 2 else "")
+    kind = str(t.get("kind", "?"))
+    srcs = t.get("sources") or []
+    names = ", ".join(str(x.get("name", x)) if isinstance(x, dict) else str(x) for x in srcs[:4])
+    bits = [f"<b>{html.escape(kind.upper() if kind == 'synthetic' else kind)}</b>"]
+    if names:
+        bits.append(html.escape(names))
+    if _num(t.get("n_items")):
+        bits.append(f"{t['n_items']:,} items")
+    rng = t.get("date_range") or training.get("data_range")
+    if isinstance(rng, list) and len(rng) == 2:
+        bits.append(f"{html.escape(str(rng[0]))} – {html.escape(str(rng[1]))}")
+    sha = t.get("data_sha256") or training.get("data_hash_sha256")
+    if isinstance(sha, str):
+        bits.append(f"data sha256 <code>{html.escape(sha[:12])}</code>")
+    return "; ".join(bits)
+
+
+def _flat_numbers(d: object, prefix: str = "", depth: int = 0) -> list[tuple[str, float]]:
+    out: list[tuple[str, float]] = []
+    if isinstance(d, dict) and depth < 3:
+        for k, v in d.items():
+            name = f"{prefix}{k}".replace("_", " ")
+            if _num(v):
+                out.append((name, float(v)))
+            elif isinstance(v, dict):
+                out += _flat_numbers(v, f"{name} · " if depth < 1 else "", depth + 1)
+    return out
+
+
+PREFERRED = ("macro_f1", "macro-F1", "f1_macro", "high_recall", "accuracy", "mae", "mae_vs", "coverage80",
+             "coverage95", "mase")
+
+
+def _validation(meta: dict) -> str:
+    v = meta.get("validation")
+    if not isinstance(v, dict) or not v:
+        cal = (meta.get("training") or {}).get("calibration") if isinstance(meta.get("training"), dict) else None
+        if isinstance(cal, dict) and _num(cal.get("mae_blended")):
+            return (f"not recorded; held-out calibration block MAE {cal['mae_blended']:.2f} "
+                    f"(structural base {cal.get('mae_base', float('nan')):.2f})")
+        return '<span class="warn-text">not recorded: accuracy unknown</span>'
+    what = next((str(v[k]) for k in ("what", "measured", "protocol", "method", "description") if isinstance(
+        v.get(k), str)), "")
+    nums = _flat_numbers(v)
+    nums.sort(key=lambda kv: next((i for i, p in enumerate(PREFERRED) if p.replace("_", " ") in kv[0]), 99))
+    shown = ", ".join(f"{html.escape(k)} {x:.3g}" for k, x in nums[:6])
+    return (html.escape(what) + (": " if what and shown else "")) + shown or "recorded, no numbers"
+
+
+def _made_by(meta: dict) -> str:
+    cmd = meta.get("command")
+    code = meta.get("code_version")
+    bits = []
+    if isinstance(cmd, str | list):
+        text = cmd if isinstance(cmd, str) else " ".join(map(str, cmd))
+        bits.append(f"<code>{html.escape(text)}</code>")
+    if isinstance(code, str):
+        bits.append(f"code {html.escape(code[:12])}")
+    created = meta.get("created_utc") or meta.get("created_at")
+    if created:
+        bits.append(f"made {html.escape(str(created)[:10])}")
+    return "<br>".join(bits) or "not recorded"
+
+
+def model_table(model_info: object) -> str:
+    """One row per model: version, what it was trained on, validated accuracy, how it was made, status."""
+    rows = []
+    info = model_info if isinstance(model_info, dict) else {}
+    names = [n for n in MODEL_NAMES if n in info] + [n for n in info if n not in MODEL_NAMES]
+    for name in names or ["forecaster", "classifier"]:
+        meta = info.get(name)
+        if not isinstance(meta, dict) or not meta:
+            rows.append(f"<tr><td><b>{html.escape(name)}</b></td><td colspan=5 class=\"missing\">no metadata reached "
+                        "this report</td></tr>")
+            continue
+        kind = _kind(meta)
+        status = ('<span class="warn-text">⚠ synthetic only: do not act on it</span>' if kind == "synthetic"
+                  else "real data" if kind == "real" else '<span class="warn-text">⚠ training data unknown</span>')
+        rows.append(f"<tr><td><b>{html.escape(name)}</b><br><small>{html.escape(WHAT.get(name, ''))}</small></td>"
+                    f"<td><code>{html.escape(str(meta.get('version', '?')))}</code></td><td>{_trained_on(meta)}</td>"
+                    f"<td>{_validation(meta)}</td><td>{_made_by(meta)}</td><td>{status}</td></tr>")
+    return ('<table class="data card"><thead><tr><th>model</th><th>version</th><th>trained on</th>'
+            "<th>validated accuracy</th><th>made by</th><th>status</th></tr></thead><tbody>" + "".join(rows)
+            + "</tbody></table>")
+
+
+def model_and_data_card(forecasts, history, backtest, model_info: dict,  # type: ignore[no-untyped-def]
+                        monitoring: dict | None = None) -> Section:
     s = Section("card", "Model card and data card",
                 "What the forecasts and ratings are built on, how good they were in the backtest, and what they "
                 "must not be used for.")
@@ -83,13 +179,8 @@ def model_and_data_card(forecasts, history, backtest, model_info: dict) -> Secti
             data.append(f"Forecast model version(s): {', '.join(sorted(map(str, fc['model_version'].unique())))}.")
     else:
         data.append("Forecasts: none in this run.")
-    for name in ("forecaster", "classifier"):
-        meta = model_info.get(name) if isinstance(model_info, dict) else None
-        if isinstance(meta, dict) and meta:
-            data.append(f"{name}: " + "; ".join(_meta_lines(meta) or ["metadata present, no summary fields"]))
-        else:
-            data.append(f"{name}: no metadata given.")
-    s.add('<div class="cards"><div><h3>Data and models</h3>' + _items(data) + "</div>")
+    s.add("<h3>Models</h3>" + model_table(model_info))
+    s.add('<div class="cards"><div><h3>Data</h3>' + _items(data) + "</div>")
     metrics = backtest_rows(backtest)
     perf = "<h3>Metrics with baselines</h3>"
     if metrics.empty:
@@ -106,6 +197,9 @@ def model_and_data_card(forecasts, history, backtest, model_info: dict) -> Secti
                      + " of true counts inside.</p>")
         else:
             perf += '<p class="missing">The backtest has no interval coverage.</p>'
+    from crimecast.report.monitoring import live_accuracy_html
+
+    perf += live_accuracy_html(monitoring)  # next to the backtest: how the served model does on new days
     s.add(f"<div>{perf}</div></div>")
     s.add('<div class="cards"><div><h3>Known limits</h3>' + _items(KNOWN_LIMITS) + "</div>"
           "<div><h3>Intended uses</h3>" + _items(INTENDED) + "<h3>Out of scope</h3>" + _items(OUT_OF_SCOPE)
