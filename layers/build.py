@@ -146,11 +146,22 @@ def code_dir() -> Path:
     return FUNCTIONS_DIR
 
 
+# Left out of every Lambda bundle: the desktop client (`crimecast.gui`, Tkinter) runs on a desktop, never in Lambda.
+CODE_EXCLUDE = ("gui",)  # subpackages / modules of `crimecast`
+
+
+def _code_ignore(src: str, names: list[str]) -> set[str]:
+    ignored = set(shutil.ignore_patterns("__pycache__", "*.pyc")(src, names))
+    if Path(src) == FUNCTIONS_DIR / "crimecast":
+        ignored |= {n for n in names if n in CODE_EXCLUDE or n.removesuffix(".py") in CODE_EXCLUDE}
+    return ignored
+
+
 def copy_code(dest: Path) -> None:
+    """`crimecast` into `dest/crimecast` as the Lambda functions get it: no bytecode, no CODE_EXCLUDE."""
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(FUNCTIONS_DIR / "crimecast", dest / "crimecast",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(FUNCTIONS_DIR / "crimecast", dest / "crimecast", ignore=_code_ignore)
 
 
 def build(name: str, force: bool = False) -> Path:
