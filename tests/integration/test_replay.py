@@ -12,6 +12,8 @@ import pytest
 from crimecast.feed.simulate import simulate_exports
 from crimecast.replay import replay
 
+pytestmark = pytest.mark.slow  # six simulated days through the real handlers (~1-3 min on 2 shared cores)
+
 
 @pytest.fixture(scope="module")
 def replayed(tmp_path_factory, synth_dir, forecaster_model_dir):

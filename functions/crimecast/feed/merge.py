@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from crimecast import layout as L
@@ -34,6 +35,18 @@ class MergeResult:
     unchanged: int = 0
     deleted: int = 0
     incidents_after: int = 0  # in the rewritten months
+
+
+def isin(values: pd.Series | pd.Index, lookup: pd.Index) -> np.ndarray:
+    """values ∈ lookup as a boolean array (pyarrow's hash set: pandas' isin on Arrow strings loops in Python)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(values) or not len(lookup):
+        return np.zeros(len(values), dtype=bool)
+    arr = pa.array(np.asarray(values, dtype=object).astype(str))
+    vs = pa.array(np.asarray(lookup, dtype=object).astype(str))
+    return np.asarray(pc.is_in(arr, value_set=vs).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def months_spanned(first: pd.Timestamp, last: pd.Timestamp) -> list[str]:
@@ -77,7 +90,7 @@ def merge_export(store: Storage, parsed: Parsed, source: str, cfg: IngestConfig)
     old_all = pd.concat(old_parts.values(), ignore_index=True)
     # Added / updated / unchanged against every version in the touched months.
     prev = old_all.drop_duplicates("incident_id", keep="last").set_index("incident_id")
-    hit = new_ids.isin(prev.index)
+    hit = isin(new_ids, prev.index)
     res.added = int((~hit).sum())
     if hit.any():
         a = inc.loc[hit, ["incident_id"] + _CONTENT].set_index("incident_id")
@@ -89,10 +102,10 @@ def merge_export(store: Storage, parsed: Parsed, source: str, cfg: IngestConfig)
         res.updated = int(len(a) - same.sum())
     seen = pd.Index(list(parsed.seen_ids)) if cfg.window_replaces else None
     for m, old in old_parts.items():
-        keep = old[~old["incident_id"].isin(new_ids)]
+        keep = old[~isin(old["incident_id"], new_ids)]
         if seen is not None and len(keep):
             d = pd.to_datetime(keep["date"])
-            gone = (d >= first) & (d <= last) & ~keep["incident_id"].isin(seen)
+            gone = ((d >= first) & (d <= last)).to_numpy() & ~isin(keep["incident_id"], seen)
             res.deleted += int(gone.sum())
             keep = keep[~gone]
         new_m = inc[inc["_month"] == m][STORED_COLUMNS]
