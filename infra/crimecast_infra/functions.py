@@ -92,6 +92,7 @@ class Functions(Construct):
         super().__init__(scope, cid)
         build = layers_build_module()
         layer_dir, image_dir = build.layer_dir("api"), build.image_dir("worker")
+        self.worker_image_dir = image_dir  # crimecast_infra.loop builds the feed function from it too
         for need in (build.deps_dir("api"), build.deps_dir("worker"), image_dir / "Dockerfile"):
             if not need.exists():
                 raise BundlesMissing(f"{need} is missing: build the Lambda bundles first with `make layers` "
@@ -122,6 +123,7 @@ class Functions(Construct):
             E.POWERTOOLS_METRICS_NAMESPACE: "crimecast",
             E.LOG_LEVEL: "INFO",
         }
+        self.common_env = dict(common_env)  # the loop's functions (crimecast_infra.loop) get the same settings
         self.log_groups: dict[str, logs.LogGroup] = {}
         self.grants: list[tuple[iam.Role, s3.IBucket, str]] = []
 

@@ -10,6 +10,7 @@ from crimecast_infra.analytics import Analytics
 from crimecast_infra.api import HttpsApi
 from crimecast_infra.config import DeployConfig
 from crimecast_infra.functions import Functions
+from crimecast_infra.loop import DailyLoop
 from crimecast_infra.monitoring import Alarms
 from crimecast_infra.nag import acknowledge_findings
 from crimecast_infra.storage import Storage
@@ -29,6 +30,10 @@ class CrimecastStack(Stack):
                              functions={"Api": self.functions.api, "ClassifyUpload": self.functions.classify,
                                         "ForecastJob": self.functions.forecast},
                              forecast=self.functions.forecast)
+        self.loop = DailyLoop(self, "Loop", config=self.config, store=self.storage, functions=self.functions,
+                              database_name=self.analytics.database_name, topic=self.alarms.topic)
+        for table in self.loop.tables.values():
+            table.node.add_dependency(self.analytics.node.find_child("Database"))
         acknowledge_findings(self)
 
         s = self.storage
@@ -49,6 +54,8 @@ class CrimecastStack(Stack):
             "FailedInvocationsQueue": (self.functions.dlq.queue_url, "DLQ of the classifier and the forecast job"),
             "ForecastJobFunction": (self.functions.forecast.function_name, "invoke by hand with {\"run_date\": ...}"),
             "AlarmTopic": (self.alarms.topic.topic_arn, "subscribe to alarm notifications"),
+            "FeedFunction": (self.loop.feed.function_name, "ingests exports PUT under feeds/incoming/ (data bucket)"),
+            "RetrainFunction": (self.loop.retrain.function_name, "invoke by hand to retrain (promotion gate)"),
         }
         for oid, (value, desc) in outputs.items():
             CfnOutput(self, oid, value=value, description=desc)
