@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from crimecast import layout
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import machine, write_section  # noqa: E402
@@ -82,7 +83,7 @@ def main() -> None:
     # --- report: 20 districts × 15 categories = 300 series
     fc, hist = forecasts(20, 15), history(20, 15, args.years)
     rng = np.random.default_rng(2)
-    cls = pd.DataFrame({"key": [f"incoming/cam{i % 12}/{i}.jpg" for i in range(500)],
+    cls = pd.DataFrame({"key": [layout.incoming_key(layout.INCOMING, f"cam{i % 12}", f"{i}.jpg") for i in range(500)],
                         "risk_level": rng.choice(["High", "Medium", "Low"], 500, p=[0.1, 0.3, 0.6]),
                         "confidence": rng.uniform(0.4, 1.0, 500),
                         "created_at": pd.date_range("2025-12-01", periods=500, freq="90min")})

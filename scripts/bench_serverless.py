@@ -40,12 +40,13 @@ def _env(root: Path) -> dict[str, str]:
 
 
 def _deploy(root: Path, classifier: Path, forecaster: Path) -> None:
+    from crimecast import layout
     from crimecast.models_cache import upload_model
     from crimecast.storage import LocalStorage
 
     models = LocalStorage(root / "models")
-    upload_model(models, classifier, "models/classifier")
-    upload_model(models, forecaster, "models/forecaster")
+    upload_model(models, classifier, layout.model_key(layout.CLASSIFIER))
+    upload_model(models, forecaster, layout.model_key(layout.FORECASTER))
 
 
 COLD = {

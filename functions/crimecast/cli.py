@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-from crimecast import __version__
+from crimecast import __version__, plugins
 from crimecast.contract import ContractError
 
 # Each module exposes `register(subparsers)`; its commands import heavy modules lazily.
@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    # The training commands come from the training package's entry points (never imported by name here).
+    plugins.register_commands(sub)
     return parser
 
 
@@ -44,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         # Core functions raise ValueError subclasses for bad input; show them plainly, exit 2.
         print(f"crimecast {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except ImportError as exc:
+        if not plugins.is_training_missing(exc):
+            raise
+        print(f"crimecast {args.command}: error: needs the training extra ({exc}): {plugins.INSTALL_HINT}",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -13,21 +13,15 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from crimecast.layout import result_rows_prefix
+from crimecast.tables import CLASSIFICATION_ROWS as CLASSIFICATION_ROWS_TABLE
+from crimecast.tables import FORECASTS
 
 from crimecast_infra import storage as P
 
-# Column types of the Parquet files (the `run_date` / `date` partition keys are not stored as columns
-# of the table: Glue forbids a partition key that is also a column, and Athena fills it from the path).
-FORECAST_COLUMNS = [("date", "timestamp"), ("district", "string"), ("category", "string"), ("horizon", "bigint"),
-                    ("y_pred", "double"), ("lo80", "double"), ("hi80", "double"), ("lo95", "double"),
-                    ("hi95", "double"), ("model_version", "string")]
-CLASSIFICATION_COLUMNS = [("id", "string"), ("bucket", "string"), ("key", "string"), ("version", "string"),
-                          ("size", "bigint"), ("status", "string"), ("risk_level", "string"),
-                          ("confidence", "double"), ("p_high", "double"), ("p_medium", "double"),
-                          ("p_low", "double"), ("action", "string"), ("uncertain", "boolean"),
-                          ("n_frames", "bigint"), ("model_key", "string"), ("model_version", "string"),
-                          ("error", "string"), ("event_time", "string"), ("classified_at", "string"),
-                          ("latency_ms", "double")]
+# Column types of the Parquet files, from their contracts (crimecast.tables). The `run_date` / `date` partition keys
+# are not columns of the table: Glue forbids a partition key that is also a column, and Athena fills it from the path.
+FORECAST_COLUMNS = FORECASTS.glue_columns()
+CLASSIFICATION_COLUMNS = CLASSIFICATION_ROWS_TABLE.glue_columns()
 CLASSIFICATION_ROWS = result_rows_prefix(P.RESULTS)
 
 

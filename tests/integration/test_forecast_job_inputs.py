@@ -9,9 +9,8 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from lambda_helpers import import_handler, load_event
-
 from crimecast import layout as L
+from lambda_helpers import import_handler, load_event
 
 RUN = "2026-11-27"  # the date of tests/events/scheduled_event.json
 

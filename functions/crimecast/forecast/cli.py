@@ -1,4 +1,4 @@
-"""Forecast commands: `crimecast backtest`, `crimecast train-forecaster`, `crimecast forecast`."""
+"""Forecast commands: `crimecast backtest`, `crimecast forecast` (`train-forecaster` is in crimecast_training.cli)."""
 
 from __future__ import annotations
 
@@ -43,16 +43,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         "(28-day mean × day-of-week profile × seasonal shift)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_backtest)
-
-    p = sub.add_parser("train-forecaster", help="train the global LSTM and export model.tflite + metadata.json")
-    _add_tables(p)
-    p.add_argument("--out", required=True, help="model directory to write")
-    p.add_argument("--quick", action="store_true", help="small LSTM, few epochs (< 90 s; for tests)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--seeds", type=int, default=None, help="ensemble members (averaged inside one TFLite model)")
-    p.add_argument("--window", type=int, default=60)
-    p.add_argument("--horizon", type=int, default=30)
-    p.set_defaults(func=_train)
 
     p = sub.add_parser("forecast", help="forecast the next 30 days for every series with LiteRT")
     _add_tables(p)
@@ -114,38 +104,6 @@ def _backtest(args: argparse.Namespace) -> int:
           f"RMSE {o['rmse']:.3f} MASE {o.get('mase', float('nan')):.3f} coverage80 "
           f"{o.get('coverage80', float('nan')):.3f} coverage95 {o.get('coverage95', float('nan')):.3f} "
           f"({res.info['seconds']} s) → {out}/predictions.parquet, {out}/metrics.json")
-    return 0
-
-
-def _train(args: argparse.Namespace) -> int:
-    _setup_logging()
-    if not 1 <= args.horizon <= 30:
-        raise ValueError(f"--horizon {args.horizon}: must be between 1 and 30")
-    t = _read_tables(args)
-    from crimecast_training.forecaster import TrainConfig, export, train
-
-    from crimecast.forecast.features import FeatureSpec
-
-    spec = FeatureSpec(window=args.window, horizon=args.horizon, events=t["events"] is not None,
-                       weather=t["weather"] is not None, district=t["districts"] is not None)
-    cfg = TrainConfig.quick() if args.quick else TrainConfig()
-    if args.seeds:
-        cfg.seeds = args.seeds
-    tr = train(t["counts"], t["events"], t["weather"], t["districts"], spec, cfg, epochs=args.epochs, progress=True)
-    out = Path(args.out)
-    tmp = out.parent / f".{out.name}.partial"
-    if tmp.exists():
-        import shutil
-
-        shutil.rmtree(tmp)
-    meta = export(tr, t["counts"], tmp, extra_meta={"profile": "quick" if args.quick else "full"})
-    if out.exists():
-        import shutil
-
-        shutil.rmtree(out)
-    tmp.rename(out)
-    print(json.dumps({"out": str(out), "version": meta["version"], "metrics": meta["metrics"],
-                      "train_seconds": meta["training"]["train_seconds"]}, indent=2))
     return 0
 
 

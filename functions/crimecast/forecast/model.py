@@ -16,25 +16,11 @@ import pandas as pd
 
 from crimecast.forecast import conformal
 from crimecast.forecast.features import FeatureSpec, FeatureState, build_panel, combine, make_windows
+from crimecast.litert import load_interpreter
 
 log = logging.getLogger(__name__)
 
 OUTPUT_COLUMNS = ["date", "district", "category", "horizon", "y_pred", "lo80", "hi80", "lo95", "hi95"]
-
-
-def _interpreter_class() -> Any:
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:  # pragma: no cover - older environments
-        from tflite_runtime.interpreter import Interpreter  # type: ignore[no-redef]
-    return Interpreter
-
-
-def load_interpreter(path: str | Path, num_threads: int = 1) -> Any:
-    """A LiteRT interpreter for a .tflite file (tensors allocated)."""
-    interp = _interpreter_class()(model_path=str(path), num_threads=num_threads)
-    interp.allocate_tensors()
-    return interp
 
 
 def _input_index(interp: Any) -> dict[str, int]:

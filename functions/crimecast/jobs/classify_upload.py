@@ -26,11 +26,10 @@ from urllib.parse import unquote_plus
 from crimecast import layout as L
 from crimecast.layout import latest_result, result_json_key, result_row_key  # noqa: F401 (re-exported; new code imports crimecast.layout)
 from crimecast.storage import NotFound, Storage
+from crimecast.tables import CLASSIFICATION_ROWS, classification_row
 
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
-ROW_COLUMNS = ("id", "bucket", "key", "version", "size", "status", "risk_level", "confidence", "p_high",
-               "p_medium", "p_low", "action", "uncertain", "n_frames", "model_key", "model_version", "error",
-               "event_time", "classified_at", "latency_ms")
+ROW_COLUMNS = tuple(CLASSIFICATION_ROWS.names)  # the row contract lives in crimecast.tables
 
 
 class Classifier(Protocol):
@@ -114,34 +113,12 @@ def _version_token(version_id: str | None, etag: str | None) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", token)
 
 
-def _row(result: dict[str, Any]) -> dict[str, Any]:
-    probs = result.get("probabilities") or {}
-    frames = result.get("frames")
-    row = {c: result.get(c) for c in ROW_COLUMNS}
-    row.update(p_high=probs.get("High"), p_medium=probs.get("Medium"), p_low=probs.get("Low"),
-               n_frames=len(frames) if isinstance(frames, list) else None)
-    for c in ("confidence", "p_high", "p_medium", "p_low", "latency_ms"):
-        row[c] = None if row[c] is None else float(row[c])
-    for c in ("size", "n_frames"):
-        row[c] = None if row[c] is None else int(row[c])
-    row["uncertain"] = None if row["uncertain"] is None else bool(row["uncertain"])
-    return row
-
-
 def _parquet_bytes(row: dict[str, Any]) -> bytes:
     # pyarrow directly (no pandas) keeps this function's import cost small.
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([
-        ("id", pa.string()), ("bucket", pa.string()), ("key", pa.string()), ("version", pa.string()),
-        ("size", pa.int64()), ("status", pa.string()), ("risk_level", pa.string()), ("confidence", pa.float64()),
-        ("p_high", pa.float64()), ("p_medium", pa.float64()), ("p_low", pa.float64()), ("action", pa.string()),
-        ("uncertain", pa.bool_()), ("n_frames", pa.int64()), ("model_key", pa.string()),
-        ("model_version", pa.string()), ("error", pa.string()), ("event_time", pa.string()),
-        ("classified_at", pa.string()), ("latency_ms", pa.float64()),
-    ])
-    table = pa.Table.from_pylist([row], schema=schema)
+    table = pa.Table.from_pylist([row], schema=CLASSIFICATION_ROWS.arrow_schema())
     buf = io.BytesIO()
     pq.write_table(table, buf)
     return buf.getvalue()
@@ -209,7 +186,7 @@ def classify_object(ev: ObjectEvent, uploads: Storage, results: Storage, classif
     row_key = result_row_key(results_prefix, rid, version, day)
     result["row_key"] = row_key
     # The row first, the JSON last: the JSON marks the version as done for redeliveries.
-    results.put_bytes(row_key, _parquet_bytes(_row(result)))
+    results.put_bytes(row_key, _parquet_bytes(classification_row(result)))
     results.put_bytes(json_key, json.dumps(result, default=str, indent=1).encode(), "application/json")
     result["duplicate"] = False
     return result

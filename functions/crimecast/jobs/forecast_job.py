@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from crimecast import layout as L
 from crimecast.layout import Prefixes, forecast_key, latest_manifest, list_runs, manifest_key  # noqa: F401 (re-exported; new code imports crimecast.layout)
 from crimecast.storage import Storage
+from crimecast.tables import FORECASTS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,8 +46,7 @@ TABLE_PATTERNS = {
 _SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
 # `crimecast backtest` metrics.json files uploaded under <data>/backtest/<model>/metrics.json feed the report.
 BACKTEST_DIR = L.BACKTEST
-FORECAST_COLUMNS = ["run_date", "date", "district", "category", "horizon", "y_pred", "lo80", "hi80", "lo95", "hi95",
-                    "model_version"]
+FORECAST_COLUMNS = FORECASTS.names  # the forecasts contract lives in crimecast.tables
 
 
 class NoCountsError(FileNotFoundError):

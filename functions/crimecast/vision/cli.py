@@ -1,4 +1,4 @@
-"""`crimecast classify`, `crimecast train-classifier`, `crimecast evaluate-classifier`."""
+"""`crimecast classify`, `crimecast evaluate-classifier` (`train-classifier` is in crimecast_training.cli)."""
 
 from __future__ import annotations
 
@@ -22,25 +22,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-frames", type=int, default=None)
     p.add_argument("--max-seconds", type=float, default=None)
     p.set_defaults(func=cmd_classify)
-
-    t = sub.add_parser("train-classifier", help="train the image risk classifier and export TFLite")
-    src = t.add_mutually_exclusive_group(required=True)
-    src.add_argument("--images", help="folder with high_risk/ medium_risk/ low_risk/ (or a labels.csv)")
-    src.add_argument("--labels", help="labels CSV: path (relative to the CSV), risk[, group_id, source]")
-    t.add_argument("--out", required=True, help="output model directory")
-    t.add_argument("--arch", choices=["seed", "efficientnet_lite0"], default=None,
-                   help="default efficientnet_lite0")
-    t.add_argument("--size", type=int, default=None, help="input size in px (default 224; 96 for --quick seed)")
-    t.add_argument("--epochs", type=int, default=None)
-    t.add_argument("--views", type=int, default=None, help="augmented views per image (efficientnet_lite0)")
-    t.add_argument("--folds", type=int, default=None,
-                   help="k-fold group cross-validation, then the final model on all images (default 5 for "
-                        "efficientnet_lite0; 0 = one group hold-out, the default for --quick and the seed CNN)")
-    t.add_argument("--quick", action="store_true",
-                   help="test profile: few epochs, one view, group hold-out, int8 export only (96 px for --arch seed)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--cache-dir", default=None, help="decoded-image / feature cache (default .cache/classifier)")
-    t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate-classifier", help="metrics of a model on a labelled image set")
     e.add_argument("--model", default=DEFAULT_MODEL)
@@ -97,26 +78,6 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if failures:
         print(f"crimecast classify: {failures} of {len(items)} input(s) failed", file=sys.stderr)
     return 2 if items and failures == len(items) else 0
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    import sys as _sys
-
-    root = Path(__file__).resolve().parents[3]
-    if (root / "training").is_dir() and str(root / "training") not in _sys.path:
-        _sys.path.insert(0, str(root / "training"))
-    from crimecast_training.classifier import TrainConfig, train
-
-    cfg = TrainConfig(arch=args.arch, size=args.size, epochs=args.epochs, quick=args.quick, seed=args.seed,
-                      views=args.views, folds=args.folds,
-                      cache_dir=Path(args.cache_dir) if args.cache_dir else None)
-    meta = train(args.out, images=args.images, labels=args.labels, cfg=cfg)
-    m = meta["metrics"]["validation_default_calibrated"]
-    print(json.dumps({"out": args.out, "version": meta["version"], "arch": meta["arch"],
-                      "default_variant": meta["default_variant"], "val_macro_f1": m["macro_f1"],
-                      "val_high_recall": m["per_class"]["High"]["recall"],
-                      "seconds": meta["training"]["total_seconds"]}))
-    return 0
 
 
 def evaluate(model_dir: str, labels: str, variant: str | None = None) -> dict:

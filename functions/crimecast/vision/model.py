@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from crimecast.litert import interpreter_class
 from crimecast.vision import preprocess
 from crimecast.vision.calibration import apply_temperature
 from crimecast.vision.decode import InputError, decode_image, read_bytes, sniff_kind
@@ -24,12 +25,7 @@ LEVELS = ("High", "Medium", "Low")
 MAX_BYTES = 512 * 1024 * 1024
 
 
-def _interpreter_class():
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:  # pragma: no cover - older environments
-        from tflite_runtime.interpreter import Interpreter  # type: ignore[no-redef]
-    return Interpreter
+_interpreter_class = interpreter_class  # the old private name, kept for older importers
 
 
 def _env_float(name: str, default: float) -> float:
@@ -63,7 +59,7 @@ class CrimeImageClassifier:
         fname = files.get(variant, "model.tflite" if variant == meta.get("default_variant") else None)
         if fname is None or not (d / fname).exists():
             raise FileNotFoundError(f"{d}: model variant {variant!r} not found (have {sorted(files)})")
-        interp = _interpreter_class()(model_path=str(d / fname), num_threads=self.num_threads)
+        interp = interpreter_class()(model_path=str(d / fname), num_threads=self.num_threads)
         interp.allocate_tensors()
         self._interp = interp
         self._in = interp.get_input_details()[0]

@@ -1,0 +1,157 @@
+"""The training commands (`train-forecaster`, `train-classifier`, `train-clip-classifier`).
+
+They live here, not in the core: the core CLI (`crimecast.cli`) finds them through the `crimecast.commands`
+entry point this package declares in pyproject.toml (see `crimecast.plugins`), so the core never imports this
+package. Importing this module is cheap (no TensorFlow): each command imports its trainer when it runs.
+A new training command: add its parser to `register` below (and its name to `crimecast.plugins.TRAINING_COMMANDS`
+so the core can point at the install hint when this package is absent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    _register_forecaster(sub)
+    _register_classifier(sub)
+    _register_clip(sub)
+
+
+# --- train-forecaster ----------------------------------------------------------------------------------------
+def _register_forecaster(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from crimecast.forecast.cli import _add_tables
+
+    p = sub.add_parser("train-forecaster", help="train the global LSTM and export model.tflite + metadata.json")
+    _add_tables(p)
+    p.add_argument("--out", required=True, help="model directory to write")
+    p.add_argument("--quick", action="store_true", help="small LSTM, few epochs (< 90 s; for tests)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--seeds", type=int, default=None, help="ensemble members (averaged inside one TFLite model)")
+    p.add_argument("--window", type=int, default=60)
+    p.add_argument("--horizon", type=int, default=30)
+    p.set_defaults(func=cmd_train_forecaster)
+
+
+def cmd_train_forecaster(args: argparse.Namespace) -> int:
+    from crimecast.forecast.cli import _read_tables, _setup_logging
+
+    _setup_logging()
+    if not 1 <= args.horizon <= 30:
+        raise ValueError(f"--horizon {args.horizon}: must be between 1 and 30")
+    t = _read_tables(args)
+    from crimecast.forecast.features import FeatureSpec
+
+    from crimecast_training.forecaster import TrainConfig, export, train
+
+    spec = FeatureSpec(window=args.window, horizon=args.horizon, events=t["events"] is not None,
+                       weather=t["weather"] is not None, district=t["districts"] is not None)
+    cfg = TrainConfig.quick() if args.quick else TrainConfig()
+    if args.seeds:
+        cfg.seeds = args.seeds
+    tr = train(t["counts"], t["events"], t["weather"], t["districts"], spec, cfg, epochs=args.epochs, progress=True)
+    out = Path(args.out)
+    tmp = out.parent / f".{out.name}.partial"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    from crimecast_training.forecaster_export import describe_sources
+
+    kind, sources = describe_sources([args.counts, args.events, args.weather, args.districts])
+    meta = export(tr, t["counts"], tmp, extra_meta={"profile": "quick" if args.quick else "full"}, sources=sources,
+                  kind=kind)
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+    print(json.dumps({"out": str(out), "version": meta["version"], "metrics": meta["metrics"],
+                      "train_seconds": meta["training"]["train_seconds"]}, indent=2))
+    return 0
+
+
+# --- train-classifier ----------------------------------------------------------------------------------------
+def _register_classifier(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    t = sub.add_parser("train-classifier", help="train the image risk classifier and export TFLite")
+    src = t.add_mutually_exclusive_group(required=True)
+    src.add_argument("--images", help="folder with high_risk/ medium_risk/ low_risk/ (or a labels.csv)")
+    src.add_argument("--labels", help="labels CSV: path (relative to the CSV), risk[, group_id, source]")
+    t.add_argument("--out", required=True, help="output model directory")
+    t.add_argument("--arch", choices=["seed", "efficientnet_lite0"], default=None,
+                   help="default efficientnet_lite0")
+    t.add_argument("--size", type=int, default=None, help="input size in px (default 224; 96 for --quick seed)")
+    t.add_argument("--epochs", type=int, default=None)
+    t.add_argument("--views", type=int, default=None, help="augmented views per image (efficientnet_lite0)")
+    t.add_argument("--folds", type=int, default=None,
+                   help="k-fold group cross-validation, then the final model on all images (default 5 for "
+                        "efficientnet_lite0; 0 = one group hold-out, the default for --quick and the seed CNN)")
+    t.add_argument("--quick", action="store_true",
+                   help="test profile: few epochs, one view, group hold-out, int8 export only (96 px for --arch seed)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--head", choices=["frozen", "finetune"], default=None,
+                   help="efficientnet_lite0: frozen ImageNet features + logistic regression + OOD score (default), "
+                        "or fine-tuning of the last blocks")
+    t.add_argument("--pool", choices=["avg", "avgmax"], default=None, help="frozen head: feature pooling (avg)")
+    t.add_argument("--c", type=float, default=None, help="frozen head: inverse L2 strength (default 0.01)")
+    t.add_argument("--repeats", type=int, default=None,
+                   help="frozen head: fold seeds of the repeated group cross-validation (default 3)")
+    t.add_argument("--cache-dir", default=None, help="decoded-image / feature cache (default .cache/classifier)")
+    t.set_defaults(func=cmd_train_classifier)
+
+
+def cmd_train_classifier(args: argparse.Namespace) -> int:
+    from crimecast_training.classifier import TrainConfig, train
+
+    cfg = TrainConfig(arch=args.arch, size=args.size, epochs=args.epochs, quick=args.quick, seed=args.seed,
+                      views=args.views, folds=args.folds, head=args.head, pool=args.pool, c=args.c,
+                      repeats=args.repeats, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+                      command="crimecast " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["train-classifier"]
+                      else None)
+    meta = train(args.out, images=args.images, labels=args.labels, cfg=cfg)
+    m = meta["metrics"]["validation_default_calibrated"]
+    print(json.dumps({"out": args.out, "version": meta["version"], "arch": meta["arch"],
+                      "default_variant": meta["default_variant"], "val_macro_f1": m["macro_f1"],
+                      "val_high_recall": m["per_class"]["High"]["recall"],
+                      "seconds": meta["training"]["total_seconds"]}))
+    return 0
+
+
+# --- train-clip-classifier -----------------------------------------------------------------------------------
+def _register_clip(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    t = sub.add_parser("train-clip-classifier",
+                       help="train the clip (video) risk model: frame features + optical flow → temporal head")
+    t.add_argument("--clips", required=True, help="clips.csv: path (relative to the CSV), risk[, group_id, source]")
+    t.add_argument("--out", required=True, help="output model directory (encoder.tflite, model.tflite, metadata)")
+    t.add_argument("--folds", type=int, default=5, help="k-fold group cross-validation (default 5)")
+    t.add_argument("--cv-seeds", type=int, default=3, help="fold seeds for the CV estimate (mean ± sd; default 3)")
+    t.add_argument("--epochs", type=int, default=None, help="head training epochs (default 40)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--cache-dir", default=".cache/clip", help="encoder + per-clip feature cache")
+    t.set_defaults(func=cmd_train_clip)
+
+
+def cmd_train_clip(args: argparse.Namespace) -> int:
+    if args.folds < 2:
+        print(f"crimecast train-clip-classifier: --folds must be >= 2 (got {args.folds})", file=sys.stderr)
+        return 2
+    if args.cv_seeds < 1:
+        print(f"crimecast train-clip-classifier: --cv-seeds must be >= 1 (got {args.cv_seeds})", file=sys.stderr)
+        return 2
+    from crimecast_training.clip import ClipConfig, train
+
+    cfg = ClipConfig(folds=args.folds, cv_seeds=args.cv_seeds, seed=args.seed, cache_dir=Path(args.cache_dir))
+    if args.epochs:
+        cfg.head.epochs = args.epochs
+    command = "crimecast " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else ""
+    try:
+        meta = train(args.clips, args.out, cfg, command=command)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"crimecast train-clip-classifier: error: {exc}", file=sys.stderr)
+        return 2
+    v = meta["validation"]
+    print(json.dumps({"out": args.out, "version": meta["version"], "cv_summary": v["summary"],
+                      "shipped_threshold": v["shipped_threshold_on_oof_seed0"],
+                      "seconds": meta["training"]["total_seconds"]}))
+    return 0
