@@ -6,7 +6,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
 from crimecast.gui import model_info as mi
 from crimecast.gui.clip import KOfNDecider
 from crimecast.gui.common import ClientError
@@ -112,9 +111,14 @@ def test_clip_decider_video_covers_the_clip_camera_the_last_minute():
     levels = ["High", "High", "Low", "Low", "Low", "Low", "Low", "Low", "Low", "Low"]
     out = [video.add(f, {"risk_level": lv}) for f, lv in zip(frames, levels, strict=True)]
     assert out[-1].scope == "Clip so far" and out[-1].risk_level == "High"  # reached at 20 s, kept for the clip
-    assert out[-1].explanation.startswith("≥ 2 of 3 consecutive frames; reached at 20.0 s")
+    assert out[-1].explanation == "≥ 2 of 3 consecutive frames High; reached at 20.0 s"
     camera = KOfNDecider(k=2, n=3, window_s=60)
     camera.reset("camera")
     out = [camera.add(f, {"risk_level": lv}) for f, lv in zip(frames, levels, strict=True)]
     assert out[1].risk_level == "High" and out[-1].risk_level == "Low" and out[-1].scope == "Last 60 s"
+    assert out[-1].explanation == "Medium or High in fewer than 2 of any 3 consecutive frames"
+    medium = KOfNDecider(k=1, n=2)
+    medium.reset("video")
+    assert medium.add(frames[0], {"risk_level": "Medium"}).explanation == \
+        "≥ 1 of 1 consecutive frames Medium or High; reached at 0.0 s"
     assert camera.add(SimpleNamespace(t=100.0), {"risk_level": "?"}) is None

@@ -55,8 +55,13 @@ class KOfNDecider:
         recent = self.seen if self.kind == "video" else [(s, lv) for s, lv in self.seen if s >= t - self.window_s]
         d = k_of_n([lv for _, lv in recent], [s for s, _ in recent], ("High", "Medium", "Low"), k=self.k, n=self.n)
         scope = "Clip so far" if self.kind == "video" else f"Last {self.window_s:.0f} s"
-        return ClipDecision(d["risk_level"], scope, f"≥ {d['k']} of {d['n']} consecutive frames; reached at "
-                                                    f"{d['decision_time_s']:.1f} s", t)
+        k, n, lv = d["k"], d["n"], d["risk_level"]
+        if lv == "Low":  # the level a clip gets when no higher one was reached
+            why = f"Medium or High in fewer than {k} of any {n} consecutive frames"
+        else:
+            why = (f"≥ {k} of {n} consecutive frames {'High' if lv == 'High' else 'Medium or High'}; reached at "
+                   f"{d['decision_time_s']:.1f} s")
+        return ClipDecision(lv, scope, why, t)
 
 
 def decider_for(backend: Any) -> ClipDecider:
