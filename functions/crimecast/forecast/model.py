@@ -17,10 +17,12 @@ import pandas as pd
 from crimecast.forecast import conformal
 from crimecast.forecast.features import FeatureSpec, FeatureState, build_panel, combine, make_windows
 from crimecast.litert import load_interpreter
+from crimecast.tables import FORECASTS
 
 log = logging.getLogger(__name__)
 
-OUTPUT_COLUMNS = ["date", "district", "category", "horizon", "y_pred", "lo80", "hi80", "lo95", "hi95"]
+# The forecasts contract (crimecast.tables) less what the run adds (run_date, model_version).
+OUTPUT_COLUMNS = [c for c in FORECASTS.names if c not in ("run_date", "model_version")]
 
 
 def _input_index(interp: Any) -> dict[str, int]:

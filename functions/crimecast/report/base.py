@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 
 from crimecast.hotspots import latest_run
+from crimecast.tables import interval_columns
 
 __all__ = ["latest_run"]
 ASSETS = Path(__file__).resolve().parents[1] / "assets"  # report.css, report_explorer.js (read at build time)
-INTERVAL_COLUMNS = ("lo80", "hi80", "lo95", "hi95")
+INTERVAL_COLUMNS = tuple(interval_columns())  # lo80, hi80, lo95, hi95 (crimecast.tables)
 HISTORY_DAYS_SHOWN = 120
 RISK_COLOURS = {"High": "#c62828", "Medium": "#ef6c00", "Low": "#2e7d32"}
 # Transparent at zero so the density does not paint a box around the points.
