@@ -57,10 +57,11 @@ def display():
 
 
 def _run_gui(display: str, tmp_path: Path, *args: str, timeout: float = 180, cwd: Path = ROOT,
-             env: dict[str, str] | None = None) -> tuple[dict, Path, str]:
+             env: dict[str, str] | None = None, start: bool = True) -> tuple[dict, Path, str]:
     state, shot = tmp_path / "state.json", tmp_path / "window.png"
     env = {**os.environ, "DISPLAY": display, **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "crimecast.gui", *args, "--start", "--state-json", str(state),
+    proc = subprocess.run([sys.executable, "-m", "crimecast.gui", *args, *(["--start"] if start else []),
+                           "--state-json", str(state),
                            "--screenshot", str(shot)], env=env, capture_output=True, text=True, timeout=timeout,
                           cwd=cwd)
     assert proc.returncode == 0, proc.stderr
@@ -74,7 +75,7 @@ def _assert_nothing_cut_off(state: dict) -> None:
     """Every widget got the room it asked for inside the window, and every panel label wraps inside its width."""
     layout = state["layout"]
     assert layout["clipped"] == [], layout["clipped"]
-    assert {"risk", "action", "model", "status"} <= set(layout["labels"]), layout["labels"]
+    assert {"risk", "model", "status"} <= set(layout["labels"]), layout["labels"]
     for name, lab in layout["labels"].items():
         assert 0 < lab["wraplength"] <= lab["width"], (name, lab)
         assert lab["reqwidth"] <= lab["width"], (name, lab)
@@ -454,3 +455,17 @@ def test_the_shipped_model_is_found_from_any_directory(display, tmp_path):
     assert state["model_version"] == str(meta["version"])
     assert state["model_kind"] == (meta.get("trained_on") or {}).get("kind", "unknown")
     _save(shot, "gui_shipped_model.png")
+
+
+def test_the_model_warning_is_shown_before_start(display, tmp_path):
+    """The banner reads the model folder's metadata when the window opens: the warning comes before any answer."""
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "metadata.json").write_text(json.dumps({"name": "classifier", "version": "v-synth",
+                                                     "trained_on": {"kind": "synthetic", "n_items": 120}}))
+    state, shot, _ = _run_gui(display, tmp_path, "--model", str(model), "--geometry", "720x600", "--exit-after", "1.5",
+                              start=False)
+    assert state["results"] == [] and state["errors"] == [] and state["run"] == 0
+    assert state["model_warn"] and state["model_version"] == "v-synth"
+    assert state["model_text"].startswith("⚠ Model v-synth (local) was trained on SYNTHETIC pictures only")
+    _assert_nothing_cut_off(state)

@@ -79,6 +79,9 @@ class App:
 
         self.banner = ModelBanner(root)
         self.banner.label.grid(row=2, column=0, sticky="ew", padx=8, pady=(4, 2))
+        meta = None if args.api else mi.read_metadata(Path(self.model_var.get()))
+        if meta:  # the user sees which model (and any warning about it) before pressing Start
+            self.banner.show(mi.describe(meta, "local"))
 
         body = tk.Frame(root)
         body.grid(row=3, column=0, sticky="nsew", padx=8, pady=4)
