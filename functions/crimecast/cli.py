@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "crimecast.report.cli",
     "crimecast.vision.cli",
     "crimecast.demo",
+    "crimecast.replay",
 ]
 
 

@@ -23,8 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = sub.add_parser("ingest", help="aggregate a one-row-per-incident export into daily counts",
                        description="Streams the export; keeps per-incident lat/lon in a side Parquet file when given.")
-    p.add_argument("incidents", help="incident export (CSV)")
-    p.add_argument("--out", required=True, help="counts file to write (.csv or .parquet)")
+    p.add_argument("incidents", nargs="?", help="incident export (CSV; optional with --save-config)")
+    p.add_argument("--out", help="counts file to write (.csv or .parquet)")
     p.add_argument("--date-col", required=True)
     p.add_argument("--district-col", required=True)
     p.add_argument("--category-col", required=True)
@@ -36,6 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--incidents-out", help="side Parquet with date,district,category,lat,lon "
                                            "(default: <out>.incidents.parquet when --lat-col is given)")
     p.add_argument("--delimiter", default=",")
+    p.add_argument("--id-col", help="incident id column: the last row of each id wins (corrections, overlaps)")
+    p.add_argument("--save-config", metavar="FILE", help="write these flags as the feed's config/ingest.json "
+                   "(validated; the category map is inlined); with no export given, only that")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_ingest)
 
@@ -63,6 +66,20 @@ def _ingest(args: argparse.Namespace) -> int:
 
     from crimecast.ingest import ingest
 
+    if args.save_config:
+        from crimecast.feed.config import config_from_flags
+
+        Path(args.save_config).write_text(config_from_flags(args).to_json(), encoding="utf-8")
+        print(f"wrote {args.save_config} (upload it as config/ingest.json in the data bucket)", file=sys.stderr)
+        if not args.incidents:
+            return 0
+    if not (args.incidents and args.out):
+        raise ValueError("give the export and --out (or only --save-config FILE)")
+    if args.id_col:
+        from crimecast.feed.ingest_file import ingest_with_ids
+
+        print(json.dumps(ingest_with_ids(args), indent=2))
+        return 0
     inc_out = args.incidents_out
     if args.lat_col and not inc_out:
         inc_out = str(Path(args.out).with_suffix("")) + ".incidents.parquet"

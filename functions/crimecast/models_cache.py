@@ -146,7 +146,27 @@ class Serialized:
         return getattr(self._model, name)
 
 
+LATEST_TTL_S = 60.0  # how often a warm process re-lists the versions behind "latest" (promotions, no redeploy)
+_latest: dict[tuple[str, str], tuple[float, str]] = {}
+
+
+def _resolve_latest(store: Storage, key: str) -> str:
+    import time
+
+    k = (store.uri(key), key)
+    with _lock:
+        hit = _latest.get(k)
+    if hit is not None and time.monotonic() - hit[0] < LATEST_TTL_S:
+        return hit[1]
+    version = resolve_version(store, key.strip("/"), "latest")
+    with _lock:
+        _latest[k] = (time.monotonic(), version)
+    return version
+
+
 def _load(kind: str, store: Storage, key: str, version: str, cache_dir: str) -> tuple[object, ModelRef]:
+    if not version or version == "latest":  # a promoted version is picked up within LATEST_TTL_S
+        version = _resolve_latest(store, key)
     memo_key = (kind, store.uri(key), version)
     with _lock:
         hit = _loaded.get(memo_key)
@@ -188,4 +208,5 @@ def clear_loaded() -> None:
     """Forget loaded models (tests)."""
     with _lock:
         _loaded.clear()
+        _latest.clear()
         _memo.clear()

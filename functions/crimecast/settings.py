@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     video_sample_fps: float | None = _env(E.VIDEO_SAMPLE_FPS, None, "frames per second sampled from videos")
     video_max_frames: int | None = _env(E.VIDEO_MAX_FRAMES, None, "most frames classified per video")
     video_max_seconds: float | None = _env(E.VIDEO_MAX_SECONDS, None, "longest video accepted, seconds")
+    max_stale_days: Annotated[int, Field(ge=0, le=365)] = _env(
+        E.MAX_STALE_DAYS, 3, "forecast job: refuse when the feed's last complete day is older than this (days)")
     s3_endpoint_url: str | None = _env(E.S3_ENDPOINT_URL, None, "S3 endpoint (moto server locally; unset on AWS)")
 
     @field_validator("incoming_prefix", "results_prefix", "forecasts_prefix", "reports_prefix", "data_prefix",

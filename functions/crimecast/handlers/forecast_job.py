@@ -7,6 +7,7 @@ from typing import Any
 from crimecast.handlers import CORRELATION_EVENTBRIDGE, Units, make_logger, make_metrics
 from crimecast.jobs.forecast_job import NoCountsError, Prefixes, run_forecast_job
 from crimecast.models_cache import load_forecaster
+from crimecast.monitoring.metrics import publish_monitoring
 from crimecast.settings import get_settings
 from crimecast.storage import Stores
 
@@ -31,7 +32,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         forecaster, ref = load_forecaster(stores.models, settings)
         manifest = run_forecast_job(stores.data, stores.results, stores.reports, forecaster,
-                                    run_date=run_date_of(event), prefixes=prefixes, model_info=ref.as_dict())
+                                    run_date=run_date_of(event), prefixes=prefixes, model_info=ref.as_dict(),
+                                    max_stale_days=settings.max_stale_days)
     except NoCountsError as exc:
         metrics.add_metric(name="ForecastJobNoCounts", unit=Units.Count, value=1)
         metrics.add_metric(name="ForecastJobErrors", unit=Units.Count, value=1)
@@ -42,6 +44,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.exception("forecast job failed; no manifest written for this run")
         raise
     metrics.add_metric(name="ForecastSeries", unit=Units.Count, value=manifest["series"])
+    publish_monitoring(metrics, manifest)
     metrics.add_metric(name="ForecastJobDuration", unit=Units.Seconds, value=manifest["timings_s"]["total_s"])
     logger.info("forecast run complete", extra={k: manifest[k] for k in ("run_date", "series", "rows",
                                                                           "model_version", "timings_s")})

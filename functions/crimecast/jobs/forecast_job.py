@@ -124,7 +124,7 @@ def _read(data: Storage, key: str, kind: str, tmp: Path, **kw: Any) -> pd.DataFr
 def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecaster: Any, *,
                      run_date: str | date | None = None, prefixes: Prefixes = Prefixes(),
                      model_info: dict[str, Any] | None = None, with_report: bool = True,
-                     allocation_units: int | None = None) -> dict[str, Any]:
+                     allocation_units: int | None = None, max_stale_days: int = 3) -> dict[str, Any]:
     """Run the whole job once; returns the manifest (also stored, last). Timings in seconds.
 
     model_info: where the model came from (`ModelRef.as_dict()`), copied into the manifest.
@@ -137,14 +137,21 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
     run_day = (pd.Timestamp(run_date) if run_date is not None else pd.Timestamp(datetime.now(UTC).date()))
     run_str = run_day.date().isoformat()
     inputs = find_inputs(data, prefixes.data)
-    if "counts" not in inputs:
+    feed = data.exists(L.FEED_STATE)  # counts maintained by the incident feed win over an uploaded table
+    if "counts" not in inputs and not feed:
         raise NoCountsError(f"no counts table under {data.uri(prefixes.data)} (expected a CSV/Parquet whose name "
                             "contains 'count' or 'crime_rate', e.g. data/counts/crime_rate_dataset.csv); "
                             "nothing was written")
     with tempfile.TemporaryDirectory(prefix="crimecast-job-") as td:
         tmp = Path(td)
         t = time.perf_counter()
-        counts = _read(data, inputs["counts"], "counts", tmp)
+        if feed:
+            from crimecast.feed.state import maintained_counts
+
+            counts, feed_info = maintained_counts(data, run_day, max_stale_days)
+            inputs["counts"] = L.COUNTS
+        else:
+            counts, feed_info = _read(data, inputs["counts"], "counts", tmp), None
         known = set(counts["district"].unique())
         events = _read(data, inputs["events"], "events", tmp, known_districts=known) if "events" in inputs else None
         weather = _read(data, inputs["weather"], "weather", tmp) if "weather" in inputs else None
@@ -162,6 +169,10 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
                 log.warning("report without classifications: cannot read %s: %s",
                             results.uri(L.result_rows_prefix(prefixes.results)), exc)
                 recent = None
+        from crimecast.monitoring.store import compute_monitoring, write_monitoring
+
+        # earlier runs' forecasts joined with the counts as now known (monitoring/, the report's accuracy section)
+        mon_rows, monitoring = compute_monitoring(results, counts, counts["date"].max(), run_str, prefixes.forecasts)
         timings["read_s"] = time.perf_counter() - t
         # --- nothing has been written yet; from here on the job computes, then writes ---
 
@@ -189,6 +200,10 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
                 results.delete(info.key)
         timings["parquet_s"] = time.perf_counter() - t
 
+        t = time.perf_counter()
+        write_monitoring(results, mon_rows, monitoring, run_str)
+        timings["monitoring_s"] = time.perf_counter() - t
+
         report_keys: list[str] = []
         if with_report:
             t = time.perf_counter()
@@ -199,7 +214,7 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
                 allocation = allocate(fc, int(allocation_units))
             meta = {"forecaster": {**getattr(forecaster, "metadata", {}), **(model_info or {})}}
             report_keys = _publish_report(reports, prefixes, run_str, fc, counts, meta, allocation, recent,
-                                          backtest=backtest, incidents=incidents)
+                                          backtest=backtest, incidents=incidents, monitoring=monitoring)
             timings["report_s"] = time.perf_counter() - t
 
     timings["total_s"] = time.perf_counter() - t_start
@@ -220,6 +235,9 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
         "inputs": {k: data.uri(v) for k, v in inputs.items()},
         "backtest_models": sorted((backtest or {}).get("models", {})) if with_report else [],
         "model_version": version,
+        "counts_through": counts["date"].max().date().isoformat(),
+        "feed": feed_info,
+        "monitoring": {w: monitoring["windows"][w]["overall"] for w in monitoring["windows"]},
         **{k: v for k, v in (model_info or {}).items() if k != "model_version"},
         "report_keys": report_keys,
         "report_latest": L.report_latest_index(prefixes) if with_report else None,
@@ -253,13 +271,14 @@ def recent_classifications(results: Storage, day: date, results_prefix: str = L.
 def _publish_report(reports: Storage, prefixes: Prefixes, run_str: str, fc: pd.DataFrame, counts: pd.DataFrame,
                     model_info: dict[str, Any], allocation: pd.DataFrame | None,
                     classifications: pd.DataFrame | None = None, *, backtest: dict[str, Any] | None = None,
-                    incidents: pd.DataFrame | None = None) -> list[str]:
+                    incidents: pd.DataFrame | None = None, monitoring: dict[str, Any] | None = None) -> list[str]:
     from crimecast.report import build_report
 
     with tempfile.TemporaryDirectory(prefix="crimecast-report-") as td:
         out = Path(td)
         build_report(out, forecasts=fc, history=counts, run_date=run_str, model_info=model_info,
-                     allocation=allocation, classifications=classifications, backtest=backtest, incidents=incidents)
+                     allocation=allocation, classifications=classifications, backtest=backtest, incidents=incidents,
+                     monitoring=monitoring)
         files = sorted(p for p in out.rglob("*") if p.is_file())
         # index.html last, so a reader never gets a page whose scripts are not there yet.
         files.sort(key=lambda p: p.name == "index.html")
