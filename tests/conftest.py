@@ -72,6 +72,8 @@ def synth_dir() -> Path:
 def forecaster_model_dir(synth_dir: Path) -> Path:
     """A quick-profile LSTM forecaster trained on `synth_dir` (real TFLite, loaded by LiteRT)."""
     key = _hash_sources("functions/crimecast/forecast", "training/crimecast_training/forecaster.py",
+                        "training/crimecast_training/forecaster_export.py",
+                        "training/crimecast_training/forecaster_card.py",
                         "training/crimecast_training/__init__.py", "functions/crimecast/synth.py")
 
     def build(tmp: Path) -> None:
@@ -87,9 +89,10 @@ def forecaster_model_dir(synth_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def classifier_model_dir(synth_dir: Path) -> Path:
     """A quick-profile image classifier trained on the synthetic images (real TFLite, loaded by LiteRT)."""
-    key = _hash_sources("functions/crimecast/vision", "training/crimecast_training/classifier.py",
-                        "training/crimecast_training/effnet_lite0.py", "training/crimecast_training/__init__.py",
-                        "functions/crimecast/synth_images.py")
+    key = _hash_sources("functions/crimecast/vision", "functions/crimecast/synth_images.py",
+                        *(f"training/crimecast_training/{m}.py" for m in (
+                            "__init__", "classifier", "config", "data", "augment", "nets", "export", "finetune",
+                            "frozen", "validation", "evaluation", "train_frozen", "train_finetune", "effnet_lite0")))
 
     def build(tmp: Path) -> None:
         _check(run_cli("train-classifier", "--images", str(synth_dir / "images"), "--out", str(tmp / "classifier"),

@@ -47,7 +47,7 @@ def test_windows_use_only_days_before_the_origin():
     for k in ("seq", "fut", "static", "scale", "base"):
         np.testing.assert_array_equal(x1[k], x2[k])
     assert not np.array_equal(x1["target"], x2["target"])
-    assert x1["seq"].shape == (2, 60, 21) and x1["fut"].shape == (2, 30 * 18) and x1["target"].shape == (2, 30)
+    assert x1["seq"].shape == (2, 60, 24) and x1["fut"].shape == (2, 30, 30) and x1["target"].shape == (2, 30)
     assert x1["base"].shape == (2, 30)
 
 
@@ -67,7 +67,7 @@ def test_features_switched_off_are_zero_and_keep_shapes():
     spec = FeatureSpec(calendar=False, events=False, weather=False, district=False, yearly=False, base=False)
     p = build_panel(_counts(200), spec, FeatureState())
     x = make_windows(p, spec, np.array([150]))
-    assert x["seq"].shape == (2, 60, 21)
+    assert x["seq"].shape == (2, 60, 24)
     assert np.all(x["seq"][..., 1:] == 0) and np.all(x["fut"] == 0)
 
 

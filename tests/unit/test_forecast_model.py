@@ -31,7 +31,7 @@ def tables(synth_dir: Path) -> dict[str, pd.DataFrame]:
 def test_metadata_describes_the_model(forecaster_model_dir: Path):
     meta = json.loads((forecaster_model_dir / "metadata.json").read_text())
     assert meta["name"] == "forecaster" and meta["version"]
-    assert meta["inputs"]["seq"] == [60, 21] and meta["inputs"]["output"] == [30]
+    assert meta["inputs"]["seq"] == [60, 24] and meta["inputs"]["fut"] == [30, 30] and meta["inputs"]["output"] == [30]
     assert set(meta["conformal_quantiles"]) == {"lo80", "hi80", "lo95", "hi95"}
     assert len(meta["conformal_quantiles"]["hi80"]) == 30 and len(meta["blend_base"]) == 30
     rng = meta["training"]["data_range"]
@@ -40,6 +40,20 @@ def test_metadata_describes_the_model(forecaster_model_dir: Path):
     assert meta["feature_state"]["district_values"]
     assert meta["metrics"]["tflite_vs_keras_max_abs_diff"] < 0.02
     assert (forecaster_model_dir / "model.tflite").stat().st_size > 10_000
+    # what it was trained on, how it was validated (per series, with the baseline-wins flag), what made it
+    t = meta["trained_on"]
+    assert t["kind"] == "synthetic" and t["sources"][0].endswith("crime_rate_dataset.csv") and t["n_series"] == 12
+    assert t["data_sha256"] == meta["training"]["data_hash_sha256"]
+    assert t["date_range"] == rng and meta["train_end"] == rng[1]
+    assert meta["command"].startswith("crimecast train-forecaster") and meta["code_version"]
+    per = meta["validation"]["per_series"]
+    assert len(per) == 12 and all(r["best_baseline"] in ("seasonal_naive", "moving_average", "dow_profile")
+                                  for r in per)
+    assert all(r["baseline_wins"] == (r["mae_best_baseline"] < r["mae_model"]) for r in per)
+    assert meta["validation"]["series_where_a_baseline_wins"] == [
+        f"{r['district']}/{r['category']}" for r in per if r["baseline_wins"]]
+    card = (forecaster_model_dir / "MODEL_CARD.md").read_text()
+    assert "Which forecast to trust, per series" in card and meta["trained_on"]["data_sha256"] in card
 
 
 @pytest.mark.slow
@@ -113,6 +127,25 @@ def test_predict_as_of_and_missing_exogenous_tables(forecaster_model_dir: Path, 
     short = tables["counts"][tables["counts"]["date"] < tables["counts"]["date"].min() + pd.Timedelta(days=20)]
     with pytest.raises(ValueError, match="window of 60"):
         f.predict_next_30_days(short)
+
+
+def test_short_histories_get_a_sound_forecast_and_intervals(forecaster_model_dir: Path, tables):
+    """Under a year of history (a new district or category, a city with 90 days of data): no crash, no flat zero,
+    forecasts on the series' own level with nested intervals."""
+    f = CrimeForecaster().load_model(forecaster_model_dir)
+    c = tables["counts"].copy()
+    last = c["date"].max()
+    key = (c["district"] == c["district"].iloc[0]) & (c["category"] == c["category"].iloc[0])
+    young = c[key & (c["date"] > last - pd.Timedelta(days=100))]  # a series that started 100 days ago
+    c = pd.concat([c[~key], young])
+    for counts in (c, c[c["date"] > last - pd.Timedelta(days=90)]):  # the whole table: 90 days only
+        fc = f.predict_next_30_days(counts)
+        assert np.isfinite(fc[["y_pred", "lo80", "hi80", "lo95", "hi95"]].to_numpy()).all()
+        assert (fc["lo95"] <= fc["lo80"]).all() and (fc["lo80"] <= fc["y_pred"]).all()
+        assert (fc["y_pred"] <= fc["hi80"]).all() and (fc["hi80"] <= fc["hi95"]).all()
+        recent = counts[counts["date"] > last - pd.Timedelta(days=28)].groupby(["district", "category"])["count"].mean()
+        pred = fc.groupby(["district", "category"])["y_pred"].mean().loc[recent.index]
+        assert (pred > 0.5 * recent).all() and (pred < 2.0 * recent + 1).all()
 
 
 def test_serving_never_imports_tensorflow(forecaster_model_dir: Path, synth_dir: Path):

@@ -14,13 +14,11 @@ Protocol (all on data strictly before the end of the given counts):
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,10 +44,10 @@ TARGET_CLIP = 20.0
 
 @dataclass
 class TrainConfig:
-    hidden: tuple[int, int] = (128, 64)
+    hidden: tuple[int, int] = (32, 32)
     dense: int = 32
-    dropout: float = 0.2
-    epochs: int = 10
+    dropout: float = 0.1
+    epochs: int = 8
     batch_size: int = 256
     samples_per_epoch: int = 8000
     learning_rate: float = 2e-3
@@ -83,8 +81,11 @@ def _import_keras() -> Any:
 
 
 def build_model(spec: FeatureSpec, state: FeatureState, cfg: TrainConfig, unroll: bool = False) -> Any:
-    """The seed architecture (LSTM 128 → LSTM 64 → Dense 32 → Dense 30) with two extra inputs
-    (known-future calendar/events and static features) joined before the Dense(32) layer.
+    """LSTM encoder over the past window + a direct per-horizon head.
+
+    seq (N, W, F) → LSTM → LSTM → context; context ⊕ static → Dense, repeated for every forecast day and
+    joined with that day's inputs (fut (N, H, C2): calendar, events, horizon history features, base) →
+    Dense → Dense → softplus: one multiplicative correction of the base per day (weights shared across days).
 
     Training uses unroll=False (a 60-step unrolled graph takes ~30 s to trace); export rebuilds the same
     layers with unroll=True (the only LSTM form that converts to builtin TFLite ops) and copies weights."""
@@ -93,18 +94,20 @@ def build_model(spec: FeatureSpec, state: FeatureState, cfg: TrainConfig, unroll
 
     dims = input_dims(spec, state)
     seq = keras.Input((spec.window, dims["seq_features"]), name="seq")
-    fut = keras.Input((dims["fut_features"],), name="fut")
+    fut = keras.Input((spec.horizon, dims["fut_features"]), name="fut")
     static = keras.Input((dims["static_features"],), name="static")
     x = layers.LSTM(cfg.hidden[0], return_sequences=True, unroll=unroll, name="lstm1")(seq)
     x = layers.Dropout(cfg.dropout)(x)
     x = layers.LSTM(cfg.hidden[1], unroll=unroll, name="lstm2")(x)
     x = layers.Dropout(cfg.dropout)(x)
-    f = layers.Dense(cfg.dense, activation="relu", name="future_proj")(fut)
-    z = layers.Concatenate()([x, f, static])
-    z = layers.Dense(cfg.dense, activation="relu", name="dense32")(z)
-    # Output: ratio to the series scale; softplus keeps forecasts ≥ 0. Bias starts near ratio 1.
-    out = layers.Dense(spec.horizon, activation="softplus", name="ratio",
+    ctx = layers.Dense(cfg.dense, activation="relu", name="context")(layers.Concatenate()([x, static]))
+    z = layers.Concatenate(axis=-1)([layers.RepeatVector(spec.horizon)(ctx), fut])
+    z = layers.Dense(cfg.dense, activation="relu", name="day1")(z)
+    z = layers.Dense(cfg.dense, activation="relu", name="day2")(z)
+    # Output: correction of the base; softplus keeps forecasts ≥ 0; the bias starts at softplus⁻¹(1).
+    out = layers.Dense(1, activation="softplus", name="correction",
                        bias_initializer=keras.initializers.Constant(0.5413))(z)
+    out = layers.Reshape((spec.horizon,), name="ratio")(out)
     return keras.Model([seq, fut, static], out, name="crimecast_forecaster")
 
 
@@ -114,7 +117,7 @@ def _ensemble(models: list[Any], spec: FeatureSpec, state: FeatureState) -> Any:
         return models[0]
     dims = input_dims(spec, state)
     seq = keras.Input((spec.window, dims["seq_features"]), name="seq")
-    fut = keras.Input((dims["fut_features"],), name="fut")
+    fut = keras.Input((spec.horizon, dims["fut_features"]), name="fut")
     static = keras.Input((dims["static_features"],), name="static")
     outs = [m([seq, fut, static]) for m in models]
     out = keras.layers.Average(name="ratio_mean")(outs)
@@ -153,6 +156,34 @@ def fit_blend(corr: np.ndarray, x: dict[str, np.ndarray], y: np.ndarray) -> list
         ws.append(float(best))
     # Smooth across horizon days: per-day choices on overlapping windows are noisy.
     return [float(v) for v in pd.Series(ws).rolling(7, center=True, min_periods=1).mean().round(3)]
+
+
+def per_series_trust(panel: Panel, x: dict[str, np.ndarray], yhat: np.ndarray, base: np.ndarray) -> list[dict[
+        str, Any]]:
+    """Per series, on the held-out calibration windows (the network's weights never saw their targets): MAE of
+    the shipped forecast, of the base alone and of the simple baselines (seasonal-naive, 28-day mean, 28-day
+    mean × day-of-week profile), the best baseline, and whether it beats the shipped forecast."""
+    from crimecast.forecast import baselines
+
+    y = x["target"]
+    simple = {name: np.stack([fn(panel.y[s, :o][None], y.shape[1])[0] for s, o in zip(x["series"], x["origin"],
+                                                                                      strict=True)])
+              for name, fn in baselines.BASELINES.items()}
+    out = []
+    for i, (d, c) in enumerate(panel.keys):
+        m = x["series"] == i
+        if not m.any():
+            continue
+        row: dict[str, Any] = {"district": d, "category": c, "mae_model": round(float(np.mean(np.abs(yhat[m] - y[m]))),
+                                                                                 4),
+                               "mae_base": round(float(np.mean(np.abs(base[m] - y[m]))), 4)}
+        maes = {k: float(np.mean(np.abs(v[m] - y[m]))) for k, v in simple.items()}
+        best = min(maes, key=maes.__getitem__)
+        row.update({f"mae_{k}": round(v, 4) for k, v in maes.items()})
+        row.update({"best_baseline": best, "mae_best_baseline": round(maes[best], 4),
+                    "baseline_wins": bool(maes[best] < row["mae_model"])})
+        out.append(row)
+    return out
 
 
 def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.DataFrame | None = None,
@@ -254,108 +285,12 @@ def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.
             "mae_ma28": float(np.mean(np.abs(ma_cal - y_cal))),
             "coverage80_in_sample": float(np.mean((y_cal >= iv["lo80"]) & (y_cal <= iv["hi80"]))),
         },
+        "per_series": per_series_trust(panel, xcal, yhat_cal, base_cal),
         "weather_imputed_days": int(panel.weather_imputed),
         "epochs": epoch_log,
         "_members": models,
     }
     return Trained(model, spec, state, cfg, q, blend, info)
-
-
-def data_hash(counts: pd.DataFrame) -> str:
-    h = hashlib.sha256()
-    c = counts.sort_values(["district", "category", "date"])
-    h.update(pd.util.hash_pandas_object(c[["date", "district", "category", "count"]], index=False).values.tobytes())
-    return h.hexdigest()
-
-
-def export(tr: Trained, counts: pd.DataFrame, out_dir: Path, extra_meta: dict[str, Any] | None = None) -> dict[str,
-                                                                                                                 Any]:
-    """Write model.keras-weights, model.tflite (builtin ops, dynamic-range) and metadata.json into out_dir.
-
-    The TFLite file is loaded back with LiteRT and compared with Keras on real windows; the max abs
-    difference (ratio units) is stored in metadata.json."""
-    import tempfile
-
-    import tensorflow as tf
-    from crimecast.forecast.model import load_interpreter, run_interpreter
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tr.model.save_weights(str(out_dir / "forecaster.weights.h5"))
-    unrolled = []
-    for m in tr.info.get("_members", [tr.model]):
-        u = build_model(tr.spec, tr.state, tr.config, unroll=True)
-        u.set_weights(m.get_weights())
-        unrolled.append(u)
-    export_model = _ensemble(unrolled, tr.spec, tr.state)
-    with tempfile.TemporaryDirectory() as tmp:
-        export_model.export(tmp, verbose=False)
-        conv = tf.lite.TFLiteConverter.from_saved_model(tmp)
-        conv.optimizations = [tf.lite.Optimize.DEFAULT]  # dynamic-range quantisation
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-        blob = conv.convert()
-    tfl = out_dir / "model.tflite"
-    tmpf = out_dir / ".model.tflite.tmp"
-    tmpf.write_bytes(blob)
-    os.replace(tmpf, tfl)
-    # Check TFLite vs Keras on real windows from the end of the training data.
-    panel = build_panel(counts, tr.spec, tr.state)
-    n_t = len(panel.dates)
-    origins = np.arange(max(tr.spec.window, n_t - tr.spec.horizon - 20), n_t - tr.spec.horizon + 1, 5)
-    x = make_windows(panel, tr.spec, origins)
-    k_out = _predict_ratio(export_model, x)
-    interp = load_interpreter(tfl)
-    l_out = run_interpreter(interp, x["seq"], x["fut"], x["static"])
-    diff = float(np.max(np.abs(k_out - l_out)))
-    rel = float(np.max(np.abs(k_out - l_out) / (np.abs(k_out) + 1e-3)))
-    log.info("TFLite vs Keras on %d windows: max abs diff %.2e (ratio units), max rel %.2e", len(k_out), diff, rel)
-    dims = input_dims(tr.spec, tr.state)
-    dates = pd.to_datetime(counts["date"])
-    dh = data_hash(counts)
-    end = dates.max().date()
-    version = f"{end.isoformat()}-{dh[:8]}-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
-    info = {k: v for k, v in tr.info.items() if not k.startswith("_")}
-    meta = {
-        "name": "forecaster",
-        "version": version,
-        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "inputs": {
-            "seq": [tr.spec.window, dims["seq_features"]],
-            "fut": [dims["fut_features"]],
-            "static": [dims["static_features"]],
-            "output": [tr.spec.horizon],
-            "output_meaning": "multiplicative correction of the base forecast; "
-                              "y_pred = scale × base × (w·output + 1 − w) (crimecast.forecast.features.combine)",
-        },
-        "feature_spec": tr.spec.to_dict(),
-        "feature_state": tr.state.to_dict(),
-        "preprocessing": {
-            "scale": "mean of the last scale_days counts of the input window + 0.1 (crimes/day)",
-            "ratio_clip": 8.0,
-            "feature_code": "crimecast.forecast.features.make_windows",
-        },
-        "blend_base": tr.blend,
-        "conformal_quantiles": tr.quantiles,
-        "conformal": "split-conformal on held-out origins, residual (y-ŷ)/sqrt(ŷ+1), per horizon day",
-        "training": {
-            **info,
-            "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in tr.config.__dict__.items()},
-            "data_range": [str(dates.min().date()), str(end)],
-            "data_hash_sha256": dh,
-            "n_series": int(counts.groupby(["district", "category"]).ngroups),
-            "tensorflow": tf.__version__,
-        },
-        "metrics": {"tflite_vs_keras_max_abs_diff": diff, "tflite_vs_keras_max_rel_diff": rel,
-                    **info.get("calibration", {})},
-        "tflite_bytes": len(blob),
-        "known_series": [list(k) for k in panel.keys],
-    }
-    if extra_meta:
-        meta.update(extra_meta)
-    tmpm = out_dir / ".metadata.json.tmp"
-    tmpm.write_text(json.dumps(meta, indent=2))
-    os.replace(tmpm, out_dir / "metadata.json")
-    return meta
 
 
 class KerasRunner:
@@ -365,8 +300,15 @@ class KerasRunner:
     def __init__(self, tr: Trained) -> None:
         self.tr = tr
 
-    def forecast(self, panel: Panel, origin_idx: int) -> dict[str, np.ndarray]:
+    def forecast(self, panel: Panel, origin_idx: int, level: Sequence[int] = conformal.LEVELS) -> dict[
+            str, np.ndarray]:
         x = make_windows(panel, self.tr.spec, np.array([origin_idx]))
-        yhat = combine(_predict_ratio(self.tr.model, x), x, self.tr.blend)
-        iv = conformal.apply_quantiles(yhat, self.tr.quantiles)
-        return {"y_pred": yhat, **iv}
+        corr = _predict_ratio(self.tr.model, x)
+        yhat = combine(corr, x, self.tr.blend)
+        iv = conformal.apply_quantiles(yhat, self.tr.quantiles, level)
+        base = x["scale"][:, None] * x["base"]
+        # the ablation's parts: the structural base alone and the network alone (its correction in full)
+        return {"y_pred": yhat, **iv, "components": {"base": base, "network": base * corr}}
+
+
+from crimecast_training.forecaster_export import data_hash, export  # noqa: E402,F401 - the public export API

@@ -29,6 +29,21 @@ def moving_average(hist: np.ndarray, horizon: int, days: int = 28) -> np.ndarray
     return np.repeat(m, horizon, axis=1).astype(np.float64)
 
 
+def dow_profile(hist: np.ndarray, horizon: int, days: int = 28, weeks: int = 8) -> np.ndarray:
+    """The mean of the last `days` days × each series' day-of-week profile of the last `weeks` weeks
+    (mean on that weekday / overall mean; flat where the weeks hold no crime)."""
+    hist = np.atleast_2d(hist).astype(np.float64)
+    t = hist.shape[1]
+    n = min(weeks, t // 7) * 7
+    m = hist[:, -days:].mean(axis=1, keepdims=True)
+    if n == 0:
+        return np.repeat(m, horizon, axis=1)
+    wk = hist[:, t - n:].reshape(hist.shape[0], n // 7, 7).mean(axis=1)  # column c: the weekday of day t + c
+    overall = wk.mean(axis=1, keepdims=True)
+    prof = np.where(overall > 0, wk / np.where(overall > 0, overall, 1.0), 1.0)
+    return m * prof[:, np.arange(horizon) % 7]
+
+
 def ets(hist: np.ndarray, horizon: int, season: int = 7, fit_days: int = 730,
         alphas: tuple[float, ...] = (0.2, 0.05)) -> tuple[np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]:
     """ETS(A, Ad, A) with weekly seasonality (statsmodels ETSModel), fitted per series on the last
@@ -84,4 +99,4 @@ def ets(hist: np.ndarray, horizon: int, season: int = 7, fit_days: int = 730,
     return point, ints
 
 
-BASELINES = {"seasonal_naive": seasonal_naive, "moving_average": moving_average}
+BASELINES = {"seasonal_naive": seasonal_naive, "moving_average": moving_average, "dow_profile": dow_profile}

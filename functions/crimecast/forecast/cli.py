@@ -25,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                    "--horizon days for every series. Writes DIR/predictions.parquet and "
                                    "DIR/metrics.json.")
     _add_tables(p)
-    p.add_argument("--model", required=True, choices=["lstm", "seasonal_naive", "moving_average", "ets"])
+    p.add_argument("--model", required=True,
+                   help="lstm (the shipped forecaster, trained at every origin), seasonal_naive, moving_average "
+                        "(28-day mean), dow_profile (28-day mean × day-of-week profile of 8 weeks) or ets")
     p.add_argument("--window", type=int, default=60, help="input window (days)")
     p.add_argument("--horizon", type=int, default=30, help="forecast horizon (days, 1..30)")
     p.add_argument("--origins", type=int, default=8, help="number of rolling origins")
@@ -82,6 +84,7 @@ def _backtest(args: argparse.Namespace) -> int:
     _setup_logging()
     from crimecast.contract import atomic_path
     from crimecast.forecast.backtest import run_backtest
+    from crimecast.forecast.hotspot_metrics import hotspot_metrics
     from crimecast.forecast.metrics import compute_metrics
 
     t = _read_tables(args)
@@ -90,13 +93,20 @@ def _backtest(args: argparse.Namespace) -> int:
                        horizon=args.horizon, n_origins=args.origins, step=args.step, first_origin=args.first_origin,
                        quick=args.quick, epochs=args.epochs, finetune_epochs=args.finetune_epochs, seeds=args.seeds,
                        features=feats, progress=not args.quiet)
-    pred = res.predictions.merge(res.mase_scale, on=["origin", "district", "category"], how="left")
+    keys = ["origin", "district", "category"]
+    pred = res.predictions.merge(res.mase_scale[[*keys, "mase_scale"]], on=keys, how="left")
     metrics = compute_metrics(pred)
+    hot = hotspot_metrics(res.predictions, res.mase_scale)
+    if hot is not None:
+        metrics["hotspots"] = hot
     metrics["run"] = {**res.info, "features": feats, "counts": str(args.counts), "quick": args.quick}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "predictions.parquet") as tmp:
         res.predictions.to_parquet(tmp, index=False)
+    if res.components is not None:
+        with atomic_path(out / "components.parquet") as tmp:
+            res.components.to_parquet(tmp, index=False)
     with atomic_path(out / "metrics.json") as tmp:
         tmp.write_text(json.dumps(metrics, indent=2, default=str))
     o = metrics["overall"]

@@ -4,11 +4,12 @@ One global model sees every district × category series. Each series is divided 
 28-day mean (the *scale*, crimes/day), so the network learns ratios and shape, not levels. The network
 does not forecast from scratch: it outputs a multiplicative correction (≈ 1) of a structural base forecast
 (28-day mean × the series' day-of-week profile of the last year × the seasonal shift seen over the same
-days in earlier years, shrunk; `combine`). Inputs:
+days in earlier years, shrunk × the first-of-month profile; `crimecast.forecast.base`). Inputs:
 
 - `seq`    (N, window, F): past ratio y/scale (clipped) + past calendar, events and weather.
-- `fut`    (N, horizon * C2): known-future calendar + scheduled events for the forecast days, last
-           year's seasonal change, and the structural base (28-day mean × day-of-week profile).
+- `fut`    (N, horizon, C2), one row per forecast day: known-future calendar (incl. day of month and
+           holidays) + scheduled events, the direct history inputs of `crimecast.forecast.horizon`
+           (recent levels, same-weekday means, last year's same days) and the structural base.
 - `static` (N, K): log1p(scale) + standardised district features.
 
 Everything the network needs at serving time (feature flags, weather and district statistics) is in
@@ -25,13 +26,23 @@ import numpy as np
 import pandas as pd
 
 from crimecast.contract import EVENT_KINDS
+from crimecast.forecast.base import (  # noqa: F401 - re-exported: the base model's public names
+    BASE_FLOOR,
+    RATIO_CLIP,
+    SCALE_EPS,
+    base_forecast,
+    combine,
+    dow_profile,
+    scaled_window,
+    seasonal_shift,
+    series_scale,
+    yearly_ratio,
+)
+from crimecast.forecast.horizon import HORIZON_FEATURES, horizon_features
 
 log = logging.getLogger(__name__)
 
 WEATHER_COLS = ("tmax_c", "tmin_c", "precip_mm", "snow_mm")
-RATIO_CLIP = 8.0
-BASE_FLOOR = 0.1  # the base never drops below this ratio of the scale (all-zero history → 0.01 crimes/day)
-SCALE_EPS = 0.1  # crimes/day added to the trailing mean so all-zero series stay finite
 
 
 @dataclass
@@ -45,7 +56,9 @@ class FeatureSpec:
     events: bool = True
     weather: bool = True
     district: bool = True
-    yearly: bool = True  # last year's seasonal change over the same 30 days (a counts-derived input)
+    # Direct per-horizon history inputs (crimecast.forecast.horizon: recent levels, same-weekday means, last
+    # year's same days); off → zeros (the ablation's "base + calendar only" network).
+    yearly: bool = True
     # Structural base forecast the network corrects multiplicatively: 28-day mean × day-of-week profile of
     # the last `dow_days` days (shrunk toward flat by `dow_shrink` crimes/day). base=False: flat 28-day mean.
     # The base also carries the seasonal change a year (up to `shift_years` years) earlier, shrunk by
@@ -55,6 +68,9 @@ class FeatureSpec:
     dow_shrink: float = 1.0
     shift_years: int = 5
     shift_power: float = 0.5
+    dom1: bool = True  # the base carries the series' first-of-month profile (a recording artefact in Chicago)
+    long_days: int = 91  # the base's second level estimate: the long mean × its seasonal change (weight below)
+    long_weight: float = 0.5
     holiday_country: str = "US"
     holiday_subdiv: str | None = None
 
@@ -63,7 +79,9 @@ class FeatureSpec:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FeatureSpec:
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+        # fields older models lack are off for them, so they keep forecasting as they were trained
+        return cls(**{"dom1": False, "long_weight": 0.0,
+                      **{k: v for k, v in d.items() if k in cls.__dataclass_fields__}})
 
 
 @dataclass
@@ -89,7 +107,8 @@ class FeatureState:
 
 
 def calendar_features(dates: pd.DatetimeIndex, spec: FeatureSpec) -> np.ndarray:
-    """(len(dates), 12): day-of-week one-hot, month sin/cos, first-of-month, Jan-1, public holiday."""
+    """(len(dates), 15): day-of-week one-hot, day-of-year sin/cos, first-of-month, Jan-1, public holiday,
+    last day of the month, day-of-month sin/cos."""
     import holidays
 
     dates = pd.DatetimeIndex(dates)
@@ -103,10 +122,13 @@ def calendar_features(dates: pd.DatetimeIndex, spec: FeatureSpec) -> np.ndarray:
     is_hol = np.array([d in hol for d in dates.date], dtype=np.float32)
     first = np.asarray(dates.day == 1).astype(np.float32)
     jan1 = np.asarray((dates.day == 1) & (dates.month == 1)).astype(np.float32)
-    return np.column_stack([dow, np.sin(ang), np.cos(ang), first, jan1, is_hol]).astype(np.float32)
+    last = np.asarray(dates.is_month_end).astype(np.float32)
+    dang = 2 * np.pi * (np.asarray(dates.day) - 1) / np.asarray(dates.days_in_month)
+    return np.column_stack([dow, np.sin(ang), np.cos(ang), first, jan1, is_hol, last, np.sin(dang),
+                            np.cos(dang)]).astype(np.float32)
 
 
-N_CALENDAR = 12
+N_CALENDAR = 15
 
 
 def event_features(dates: pd.DatetimeIndex, districts: list[str], events: pd.DataFrame | None) -> np.ndarray:
@@ -233,6 +255,7 @@ class Panel:
     wx: np.ndarray  # (T + H, 4) weather (future part is climatology; only the past is used)
     static: np.ndarray  # (S, K) district features
     weather_imputed: int = 0
+    dom: np.ndarray | None = None  # (T + H,) day of month of every day index
 
 
 def counts_to_matrix(counts: pd.DataFrame) -> tuple[pd.DatetimeIndex, list[tuple[str, str]], np.ndarray]:
@@ -274,132 +297,14 @@ def build_panel(counts: pd.DataFrame, spec: FeatureSpec, state: FeatureState, ev
         static = district_features([k[0] for k in keys], state)
     else:
         static = np.zeros((s, len(state.district_cols)), np.float32)
-    return Panel(dates, keys, y, cal, ev, wx, static, n_imp)
-
-
-def series_scale(y_hist: np.ndarray, scale_days: int) -> np.ndarray:
-    """Per-series scale (crimes/day): trailing mean of the last `scale_days` days + SCALE_EPS."""
-    return y_hist[..., -scale_days:].mean(axis=-1) + SCALE_EPS
-
-
-def scaled_window(yp: np.ndarray, scale_days: int) -> tuple[np.ndarray, np.ndarray]:
-    """Past counts (..., W) → (scale (...), clipped ratio yp / scale (..., W)): the per-series scaling the
-    network sees."""
-    scale = series_scale(yp, scale_days)
-    return scale, np.minimum(yp / scale[..., None], RATIO_CLIP)
-
-
-def _cumsum0(y: np.ndarray) -> np.ndarray:
-    """(S, T + 1) running sums with a leading 0, so the sum of y[:, a:b] is c[:, b] - c[:, a]."""
-    return np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(y, axis=1, dtype=np.float64)], axis=1)
-
-
-def yearly_ratio(y: np.ndarray, origins: np.ndarray, horizon: int, scale_days: int) -> np.ndarray:
-    """(S, O, H): the 7-day-smoothed counts 364 and 728 days before each forecast day, divided by the
-    trailing `scale_days` mean before the matching origin a year (two years) earlier; averaged over the
-    years available, 1.0 where there is no such history. Uses only days before the origin."""
-    s, t = y.shape
-    csum = _cumsum0(y)
-
-    def mean_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # mean of y[:, a:b], a/b arrays
-        return (csum[:, b] - csum[:, a]) / np.maximum(b - a, 1)
-
-    acc = np.zeros((s, len(origins), horizon))
-    n = np.zeros((1, len(origins), 1))
-    for lag in (364, 728):
-        o = origins - lag
-        ok = o - scale_days >= 0
-        if not ok.any():
-            continue
-        oo = np.where(ok, o, scale_days)
-        base = mean_between(oo - scale_days, oo) + SCALE_EPS  # (S, O)
-        days = oo[:, None] + np.arange(horizon)[None, :]  # (O, H), all < origin
-        lo = np.clip(days - 3, 0, t)
-        hi = np.clip(days + 4, 0, np.minimum(origins, t)[:, None])
-        sm = (csum[:, hi] - csum[:, lo]) / np.maximum(hi - lo, 1)  # (S, O, H)
-        r = np.minimum(sm / base[..., None], RATIO_CLIP)
-        acc += np.where(ok[None, :, None], r, 0.0)
-        n += ok[None, :, None]
-    out = np.where(n > 0, acc / np.maximum(n, 1), 1.0)
-    return out.astype(np.float32)
-
-
-def dow_profile(y: np.ndarray, origins: np.ndarray, horizon: int, days: int = 364, shrink: float = 1.0) -> np.ndarray:
-    """(S, O, H): each series' day-of-week profile over the `days` days before each origin, aligned to the
-    forecast days: (mean on that weekday + shrink) / (overall mean + shrink). ≈ 1 for sparse series, where a
-    per-weekday mean is noise. Uses only days before the origin; a day index's weekday phase is t mod 7."""
-    s, t = y.shape
-    origins = np.asarray(origins, dtype=np.int64)
-    starts = np.maximum(origins - days, 0)
-    sums = np.zeros((s, len(origins), 7))
-    cnts = np.zeros((len(origins), 7))
-    for k in range(7):
-        cs = _cumsum0(y[:, k::7])
-
-        # how many of the indices k, k+7, ... are < x
-        hi, lo = (np.clip((np.minimum(x, t) - k + 6) // 7, 0, cs.shape[1] - 1) for x in (origins, starts))
-        sums[:, :, k] = cs[:, hi] - cs[:, lo]
-        cnts[:, k] = hi - lo
-    mean_k = sums / np.maximum(cnts, 1)[None]
-    overall = sums.sum(axis=2) / np.maximum(cnts.sum(axis=1), 1)[None]
-    prof = (mean_k + shrink) / (overall[..., None] + shrink)
-    prof = np.where(cnts[None] > 0, prof, 1.0)
-    phase = (origins[:, None] + np.arange(horizon)[None, :]) % 7  # (O, H)
-    return np.take_along_axis(prof, np.broadcast_to(phase[None], (s,) + phase.shape), axis=2).astype(np.float32)
-
-
-def seasonal_shift(y: np.ndarray, origins: np.ndarray, horizon: int, scale_days: int = 28, years: int = 5,
-                   smooth: float = 0.5) -> np.ndarray:
-    """(S, O): per series, the median over the previous `years` years (364-day lags) of
-    (mean of the `horizon` days from the origin's anniversary + smooth) / (mean of the `scale_days` days
-    before it + smooth): how much the level moved over the same stretch of the year before. 1.0 where no
-    earlier year is available. Uses only days before the origin (horizon < 364)."""
-    s, t = y.shape
-    origins = np.asarray(origins, dtype=np.int64)
-    csum = _cumsum0(y)
-    rs = np.full((years, s, len(origins)), np.nan)
-    for k in range(1, years + 1):
-        a = origins - 364 * k
-        ok = (a - scale_days >= 0) & (a + horizon <= np.minimum(origins, t))
-        aa = np.where(ok, a, scale_days)
-        tgt = (csum[:, aa + horizon] - csum[:, aa]) / horizon
-        bas = (csum[:, aa] - csum[:, aa - scale_days]) / scale_days
-        rs[k - 1] = np.where(ok[None], (tgt + smooth) / (bas + smooth), np.nan)
-    have = np.isfinite(rs).any(axis=0)
-    with np.errstate(all="ignore"):
-        med = np.nanmedian(np.where(have[None], rs, 1.0), axis=0)
-    return np.where(have, med, 1.0)
-
-
-def base_forecast(panel_y: np.ndarray, ratio: np.ndarray, origins: np.ndarray, spec: FeatureSpec) -> np.ndarray:
-    """(S, O, H) structural base in ratio-to-scale units: the 28-day mean (of the clipped input ratio),
-    times (when spec.base is on) the day-of-week profile and the shrunk seasonal shift of earlier years."""
-    ma = ratio[..., -spec.scale_days:].mean(axis=-1)  # (S, O)
-    out = np.repeat(ma[..., None], spec.horizon, axis=-1)
-    if spec.base:
-        out = out * dow_profile(panel_y, origins, spec.horizon, spec.dow_days, spec.dow_shrink)
-        if spec.shift_years > 0 and spec.shift_power > 0:
-            shift = seasonal_shift(panel_y, origins, spec.horizon, spec.scale_days, spec.shift_years)
-            out = out * np.clip(shift, 1 / RATIO_CLIP, RATIO_CLIP)[..., None] ** spec.shift_power
-    # A series with an all-zero window has a 28-day mean of 0: a zero base would make the correction
-    # target y / base undefined. The floor keeps it finite (and the forecast ≈ 0.01 crimes/day).
-    return np.maximum(out, BASE_FLOOR).astype(np.float32)
-
-
-def combine(correction: np.ndarray, x: dict[str, np.ndarray], blend: list[float] | np.ndarray) -> np.ndarray:
-    """Forecast in counts from the network output (a multiplicative correction of the base, ≈ 1):
-    y = scale × base × (w·correction + 1 − w), w per horizon day (fitted on held-out origins). ≥ 0.
-    The one post-processing step shared by training, the backtest and the LiteRT server."""
-    h = correction.shape[1]
-    w = np.asarray(blend, float)[None, :h]
-    return np.maximum(x["scale"][:, None] * x["base"][:, :h] * (w * correction + 1.0 - w), 0.0)
+    return Panel(dates, keys, y, cal, ev, wx, static, n_imp, np.asarray(ext.day, dtype=np.int64))
 
 
 def make_windows(panel: Panel, spec: FeatureSpec, origins: np.ndarray,
                  series: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Model inputs for forecasts made at each origin index t (first forecast day = dates[t]).
 
-    Returns dict with `seq` (N, W, F), `fut` (N, H*C2), `static` (N, K), `scale` (N,), `base` (N, H),
+    Returns dict with `seq` (N, W, F), `fut` (N, H, C2), `static` (N, K), `scale` (N,), `base` (N, H),
     `series` (N,),
     `origin` (N,) and `target` (N, H) in ratio units where available (NaN beyond the data).
     Rows are ordered origin-major (all series for origins[0], then origins[1], ...).
@@ -426,10 +331,10 @@ def make_windows(panel: Panel, spec: FeatureSpec, origins: np.ndarray,
     ], axis=-1)
     cal_f = panel.cal[fut]  # (O, H, C)
     ev_f = panel.ev[s_idx][:, fut]  # (S, O, H, E)
-    yearly = yearly_ratio(panel.y[s_idx], origins, h, spec.scale_days) if spec.yearly else np.ones(
-        (n_s, n_o, h), np.float32)
-    base = base_forecast(panel.y[s_idx], ratio, origins, spec)  # (S, O, H)
-    futx = np.concatenate([np.broadcast_to(cal_f[None], (n_s, n_o, h, c)), ev_f, yearly[..., None] - 1.0,
+    hz = horizon_features(panel.y[s_idx], origins, h, spec.scale_days) if spec.yearly else np.zeros(
+        (n_s, n_o, h, len(HORIZON_FEATURES)), np.float32)
+    base = base_forecast(panel.y[s_idx], ratio, origins, spec, panel.dom)  # (S, O, H)
+    futx = np.concatenate([np.broadcast_to(cal_f[None], (n_s, n_o, h, c)), ev_f, hz,
                            (base[..., None] - 1.0) if spec.base else np.zeros_like(base[..., None])], axis=-1)
     static = np.concatenate([np.log1p(scale)[..., None],
                              np.broadcast_to(panel.static[s_idx][:, None, :], (n_s, n_o, panel.static.shape[1]))],
@@ -446,7 +351,7 @@ def make_windows(panel: Panel, spec: FeatureSpec, origins: np.ndarray,
 
     return {
         "seq": om(seq).astype(np.float32),
-        "fut": om(futx).reshape(n_o * n_s, -1).astype(np.float32),
+        "fut": om(futx).astype(np.float32),  # (N, H, C2) per forecast day
         "static": om(static).astype(np.float32),
         "scale": om(scale).astype(np.float32),
         "base": om(base).astype(np.float32),  # (N, H) base forecast, ratio-to-scale units
@@ -462,6 +367,6 @@ def input_dims(spec: FeatureSpec, state: FeatureState) -> dict[str, int]:
 
     return {
         "seq_features": 1 + N_CALENDAR + len(EK) + len(WEATHER_COLS),
-        "fut_features": spec.horizon * (N_CALENDAR + len(EK) + 2),
+        "fut_features": N_CALENDAR + len(EK) + len(HORIZON_FEATURES) + 1,  # per forecast day (fut is N×H×this)
         "static_features": 1 + len(state.district_cols),
     }

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 OUTPUT_COLUMNS = [c for c in FORECASTS.names if c not in ("run_date", "model_version")]
 
 
+
+
 def _input_index(interp: Any) -> dict[str, int]:
     """Map input names (seq, fut, static) to tensor indices; TFLite names look like serving_default_seq:0."""
     out: dict[str, int] = {}
@@ -36,11 +38,11 @@ def _input_index(interp: Any) -> dict[str, int]:
                 break
     if set(out) != {"seq", "fut", "static"}:  # fall back to ranks/sizes
         dets = interp.get_input_details()
-        seq = [d for d in dets if len(d["shape"]) == 3]
-        flat = sorted([d for d in dets if len(d["shape"]) == 2], key=lambda d: -int(d["shape"][1]))
-        if len(seq) != 1 or len(flat) != 2:
+        three = sorted([d for d in dets if len(d["shape"]) == 3], key=lambda d: -int(d["shape"][1]))
+        flat = [d for d in dets if len(d["shape"]) == 2]
+        if len(three) != 2 or len(flat) != 1:
             raise ValueError(f"model.tflite inputs {[d['name'] for d in dets]} are not (seq, fut, static)")
-        out = {"seq": seq[0]["index"], "fut": flat[0]["index"], "static": flat[1]["index"]}
+        out = {"seq": three[0]["index"], "fut": three[1]["index"], "static": flat[0]["index"]}
     return out
 
 
@@ -56,7 +58,7 @@ def run_interpreter(interp: Any, seq: np.ndarray, fut: np.ndarray, static: np.nd
         b = min(batch, n - i)
         if cur != b:
             interp.resize_tensor_input(idx["seq"], [b, *seq.shape[1:]])
-            interp.resize_tensor_input(idx["fut"], [b, fut.shape[1]])
+            interp.resize_tensor_input(idx["fut"], [b, *fut.shape[1:]])
             interp.resize_tensor_input(idx["static"], [b, static.shape[1]])
             interp.allocate_tensors()
             cur = b
