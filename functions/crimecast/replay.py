@@ -139,42 +139,8 @@ def replay(exports: list[Path], config_text: str, out: Path, model_dir: Path, *,
         feed_h = importlib.reload(importlib.import_module("crimecast.handlers.feed_ingest"))
         job_h = importlib.reload(importlib.import_module("crimecast.handlers.forecast_job"))
         log_fn(f"replay: local S3 at {endpoint}; champion forecaster {version}; {len(exports)} exports")
-        days: list[dict[str, Any]] = []
-        promotions: list[dict[str, Any]] = []
-        failed: list[str] = []
-        for i, path in enumerate(exports, 1):
-            key = L.FEED_INCOMING + path.name
-            with open(path, "rb") as fh:
-                put = client.put_object(Bucket=data_bucket, Key=key, Body=fh)
-            event = s3_event(data_bucket, key, put, path.stat().st_size)
-            day: dict[str, Any] = {"export": path.name}
-            t = time.perf_counter()
-            try:
-                day["feed"] = feed_h.handler(event, _Ctx())["exports"][0]
-            except Exception as exc:  # noqa: BLE001 - the loop goes on, as Lambda retries → DLQ would
-                failed.append(path.name)
-                day["feed_error"] = f"{type(exc).__name__}: {exc}"
-                log_fn(f"replay: {path.name}: NOT ingested ({day['feed_error']})")
-            day["feed_s"] = round(time.perf_counter() - t, 2)
-            state = json.loads(stores.data.get_bytes(L.FEED_STATE)) if stores.data.exists(L.FEED_STATE) else None
-            if state is None:
-                days.append(day)
-                continue
-            import pandas as pd
-
-            run_date = (pd.Timestamp(state["last_complete_day"]) + pd.Timedelta(days=1)).date().isoformat()
-            t = time.perf_counter()
-            res = job_h.handler({"run_date": run_date, "source": "crimecast.replay"}, _Ctx())
-            day |= {"run_date": run_date, "forecast": res, "forecast_s": round(time.perf_counter() - t, 2)}
-            if retrain_every and trainer is not None and i % retrain_every == 0:
-                from crimecast.retrain.gate import run_retrain
-
-                decision = run_retrain(stores.data, stores.models, trainer, run_date=run_date)
-                promotions.append(decision)
-                day["retrain"] = {k: decision.get(k) for k in ("promoted", "reason", "champion", "challenger")}
-            log_fn(f"replay: day {i}/{len(exports)} {path.name}: last complete day {state['last_complete_day']}, "
-                   f"run {run_date} ({day.get('feed', {}).get('incidents', 0)} incidents in the export)")
-            days.append(day)
+        days, failed, promotions = drive(client, stores, data_bucket, exports, feed_h, job_h, trainer=trainer,
+                                         retrain_every=retrain_every, log_fn=log_fn)
         return _collect(stores, out, days, failed, promotions, download_prefix)
     finally:
         os.environ.clear()
@@ -185,10 +151,54 @@ def replay(exports: list[Path], config_text: str, out: Path, model_dir: Path, *,
         server.stop()
 
 
-def _collect(stores: Any, out: Path, days: list[dict[str, Any]], failed: list[str], promotions: list[dict[str, Any]],
-             download_prefix: Any) -> dict[str, Any]:
+def drive(client: Any, stores: Any, data_bucket: str, exports: list[Path], feed_h: Any, job_h: Any, *,
+          trainer: Any = None, retrain_every: int = 0, log_fn: Any = print
+          ) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
+    """One simulated day per export: PUT → S3 event → feed handler → forecast job (run date = the day after the
+    last complete day) → (every N days) the retrain job. Returns (per-day records, failed exports, decisions)."""
     import pandas as pd
 
+    from crimecast import layout as L
+
+    days: list[dict[str, Any]] = []
+    promotions: list[dict[str, Any]] = []
+    failed: list[str] = []
+    for i, path in enumerate(exports, 1):
+        key = L.FEED_INCOMING + path.name
+        with open(path, "rb") as fh:
+            put = client.put_object(Bucket=data_bucket, Key=key, Body=fh)
+        event = s3_event(data_bucket, key, put, path.stat().st_size)
+        day: dict[str, Any] = {"export": path.name}
+        t = time.perf_counter()
+        try:
+            day["feed"] = feed_h.handler(event, _Ctx())["exports"][0]
+        except Exception as exc:  # noqa: BLE001 - the loop goes on, as Lambda retries → DLQ would
+            failed.append(path.name)
+            day["feed_error"] = f"{type(exc).__name__}: {exc}"
+            log_fn(f"replay: {path.name}: NOT ingested ({day['feed_error']})")
+        day["feed_s"] = round(time.perf_counter() - t, 2)
+        state = json.loads(stores.data.get_bytes(L.FEED_STATE)) if stores.data.exists(L.FEED_STATE) else None
+        if state is None:
+            days.append(day)
+            continue
+        run_date = (pd.Timestamp(state["last_complete_day"]) + pd.Timedelta(days=1)).date().isoformat()
+        t = time.perf_counter()
+        res = job_h.handler({"run_date": run_date, "source": "crimecast.replay"}, _Ctx())
+        day |= {"run_date": run_date, "forecast": res, "forecast_s": round(time.perf_counter() - t, 2)}
+        if retrain_every and trainer is not None and i % retrain_every == 0:
+            from crimecast.retrain.gate import run_retrain
+
+            decision = run_retrain(stores.data, stores.models, trainer, run_date=run_date)
+            promotions.append(decision)
+            day["retrain"] = {k: decision.get(k) for k in ("promoted", "reason", "champion", "challenger")}
+        log_fn(f"replay: day {i}/{len(exports)} {path.name}: last complete day {state['last_complete_day']}, "
+               f"run {run_date} ({day.get('feed', {}).get('incidents', 0)} incidents in the export)")
+        days.append(day)
+    return days, failed, promotions
+
+
+def _collect(stores: Any, out: Path, days: list[dict[str, Any]], failed: list[str], promotions: list[dict[str, Any]],
+             download_prefix: Any) -> dict[str, Any]:
     from crimecast import layout as L
     from crimecast.feed.state import read_counts, read_state
     from crimecast.monitoring.store import read_monitoring
@@ -215,5 +225,24 @@ def _collect(stores: Any, out: Path, days: list[dict[str, Any]], failed: list[st
     buf = io.StringIO()
     json.dump(summary, buf, indent=1, default=str)
     (out / "replay.json").write_text(buf.getvalue())
-    _ = pd
     return summary
+
+
+def demo_loop(client: Any, stores: Any, data_bucket: str, counts: Any, out: Path, *, days: int = 3,
+              history_days: int = 400, log_fn: Any = print) -> dict[str, Any]:
+    """The loop inside `crimecast demo` (its local S3 and handlers): `days` simulated daily exports made from the
+    demo's counts (ids, 3-day overlap, late records, corrections) → feed → forecast job each day; the last
+    report then has "How did our forecasts do?" filled. Copies feeds/ and monitoring/ under `out/`."""
+    from crimecast import layout as L
+    from crimecast.feed.simulate import simulate_exports
+    from crimecast.storage import download_prefix
+
+    sim = simulate_exports(counts, out / "loop-exports", days=days, history_days=history_days, seed=7)
+    stores.data.put_bytes(L.INGEST_CONFIG, json.dumps(sim["config"]).encode(), "application/json")
+    feed_h = importlib.import_module("crimecast.handlers.feed_ingest")
+    job_h = importlib.import_module("crimecast.handlers.forecast_job")
+    per_day, failed, _ = drive(client, stores, data_bucket, [Path(f) for f in sim["files"]], feed_h, job_h,
+                               log_fn=log_fn)
+    for store, prefix in ((stores.results, L.MONITORING), (stores.data, L.FEEDS)):
+        download_prefix(store, prefix, out / prefix)
+    return {"days": per_day, "failed": failed, "incidents": sim["incidents"], "exports": sim["files"]}
