@@ -20,9 +20,12 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where a table is read: the API plans from arrays (`plan`) without it
+    import pandas as pd
 
 # Share of the still-uncovered demand one extra unit covers. A planning assumption, not a measurement:
 # it sets how fast returns diminish (0.35 → the 3rd unit adds 42 % of what the 1st added).
@@ -120,6 +123,8 @@ def greedy_units(demand: np.ndarray, units: int, lo: np.ndarray, hi: np.ndarray,
 
 
 def _forecast_day(forecasts: pd.DataFrame, date: object) -> tuple[pd.DataFrame, pd.Timestamp | None]:
+    import pandas as pd
+
     missing = [c for c in ("district", "category", "y_pred") if c not in forecasts.columns]
     if missing:
         raise ValueError(f"forecasts table is missing column(s) {missing}; found {list(forecasts.columns)}")
@@ -167,11 +172,39 @@ def allocate(forecasts: pd.DataFrame, units: int, *, date: object = None,
     visit_minutes (10–16) and revisit_minutes.
     Raises ValueError for units ≤ 0, infeasible bounds, or a malformed table.
     """
+    import pandas as pd
+
+    units = _units(units)
+    day, districts, demand, hi80, w = allocation_inputs(forecasts, date=date, severity=severity,
+                                                        upper_weight=upper_weight)
+    cols = plan(districts, demand, hi80, units, min_units=min_units, max_units=max_units, coverage=coverage)
+    out = pd.DataFrame(cols)
+    out = out.sort_values(["expected_weighted", "district"], ascending=[False, True], kind="stable")
+    out = out.reset_index(drop=True)[OUTPUT_COLUMNS]
+    out.attrs["date"] = None if day is None else day.date().isoformat()
+    out.attrs["units"] = units
+    out.attrs["coverage"] = coverage
+    out.attrs["upper_weight"] = upper_weight
+    out.attrs["severity"] = w
+    return out
+
+
+def _units(units: object) -> int:
     if isinstance(units, bool) or not isinstance(units, int | np.integer):
         raise ValueError(f"units must be a whole number ≥ 1, got {units!r}")
-    units = int(units)
-    if units <= 0:
+    if int(units) <= 0:
         raise ValueError(f"units must be ≥ 1 (patrol units per shift), got {units}")
+    return int(units)
+
+
+def allocation_inputs(forecasts: pd.DataFrame, *, date: object = None, severity: dict[str, float] | None = None,
+                      upper_weight: float = 0.0
+                      ) -> tuple[pd.Timestamp | None, list[str], np.ndarray, np.ndarray | None, dict[str, float]]:
+    """(day, districts, demand, demand_hi80 or None, severity weights) of one forecast day: what `plan` needs.
+
+    demand_d = Σ_c severity_c · planned_{d,c} (planned = y_pred, or leaning towards hi80 by `upper_weight`);
+    demand_hi80_d = Σ_c severity_c · hi80_{d,c} when every row has hi80. Districts sorted by name.
+    """
     if forecasts is None or len(forecasts) == 0:
         raise ValueError("forecasts table is empty: nothing to allocate")
     day_df, day = _forecast_day(forecasts, date)
@@ -191,6 +224,18 @@ def allocate(forecasts: pd.DataFrame, units: int, *, date: object = None,
     hi80 = None
     if "hi80" in day_df.columns and day_df["hi80"].notna().all():
         hi80 = (day_df["w"] * day_df["hi80"]).groupby(day_df["district"]).sum().reindex(districts).to_numpy()
+    return day, districts, demand, hi80, w
+
+
+def plan(districts: list[str], demand: np.ndarray, demand_hi80: np.ndarray | None, units: int, *,
+         min_units: int | Mapping[str, int] | None = None, max_units: int | Mapping[str, int] | None = None,
+         coverage: float = DEFAULT_COVERAGE) -> dict[str, Any]:
+    """The allocation of `units` over `districts` from their demand (numpy only; `allocate` and the API use it).
+
+    Returns the OUTPUT_COLUMNS as arrays in `districts` order (not sorted). Raises ValueError like `allocate`.
+    """
+    units = _units(units)
+    demand = np.asarray(demand, dtype=float)
     lo = _bounds(min_units, districts, 0, "min_units")
     hi = _bounds(max_units, districts, units, "max_units")
     k = greedy_units(demand, units, lo, hi, coverage)
@@ -203,8 +248,8 @@ def allocate(forecasts: pd.DataFrame, units: int, *, date: object = None,
     top = per_unit.max() if per_unit.max() > 0 else 1.0
     visit = np.where(k > 0, np.rint(VISIT_MIN_MINUTES + (VISIT_MAX_MINUTES - VISIT_MIN_MINUTES) * per_unit / top), 0)
     visits = np.floor(k * SHIFT_HOURS * 60 * HOTSPOT_TIME_SHARE / (visit + TRAVEL_MINUTES + 1e-9)).astype(int)
-    out = pd.DataFrame({
-        "district": districts,
+    return {
+        "district": list(districts),
         "units": k.astype(int),
         "expected_weighted": demand,
         "covered_weighted": demand * (1.0 - (1.0 - coverage) ** k),
@@ -215,13 +260,6 @@ def allocate(forecasts: pd.DataFrame, units: int, *, date: object = None,
         "visits_per_shift": visits,
         "visit_minutes": visit.astype(int),
         "revisit_minutes": np.where(k > 0, REVISIT_MINUTES, 0),
-        "expected_weighted_hi80": hi80 if hi80 is not None else np.full(len(districts), np.nan),
-    })
-    out = out.sort_values(["expected_weighted", "district"], ascending=[False, True], kind="stable")
-    out = out.reset_index(drop=True)[OUTPUT_COLUMNS]
-    out.attrs["date"] = None if day is None else day.date().isoformat()
-    out.attrs["units"] = units
-    out.attrs["coverage"] = coverage
-    out.attrs["upper_weight"] = upper_weight
-    out.attrs["severity"] = w
-    return out
+        "expected_weighted_hi80": (np.asarray(demand_hi80, dtype=float) if demand_hi80 is not None
+                                   else np.full(len(districts), np.nan)),
+    }

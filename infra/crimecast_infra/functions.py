@@ -1,8 +1,8 @@
 """The three Lambda functions, their roles (prefix-scoped S3 access), logs, DLQ, trigger and schedule.
 
 Packaging (sizes measured by layers/build.py, printed by tests/infra/test_size_budget.py):
-* api: zip (the `functions/` directory) + one layer (layers/requirements-api.txt, trimmed) - it fits the
-  250 MiB limit once OpenCV is left out; inline video in POST /v1/classify is the one thing it cannot do
+* api: zip (`crimecast`, staged with bytecode by layers/build.py) + one layer (layers/requirements-api.txt,
+  trimmed; no pandas/pyarrow/OpenCV: ≤ 100 MiB in all); inline video in POST /v1/classify is the one thing it cannot do
   (videos go through POST /v1/uploads -> S3 -> classify-upload, which has OpenCV). With
   `-c crimecast:apiPackaging=image` the API runs from the worker image instead (inline video, slower cold start).
 * classify-upload and forecast-job: one container image (layers/Dockerfile over the trimmed
@@ -93,7 +93,7 @@ class Functions(Construct):
         build = layers_build_module()
         layer_dir, image_dir = build.layer_dir("api"), build.image_dir("worker")
         self.worker_image_dir = image_dir  # crimecast_infra.loop builds the feed function from it too
-        for need in (build.deps_dir("api"), build.deps_dir("worker"), image_dir / "Dockerfile"):
+        for need in (build.deps_dir("api"), build.api_code_dir(), build.deps_dir("worker"), image_dir / "Dockerfile"):
             if not need.exists():
                 raise BundlesMissing(f"{need} is missing: build the Lambda bundles first with `make layers` "
                                      "(python layers/build.py)")
@@ -146,7 +146,7 @@ class Functions(Construct):
         api_props = dict(
             role=api_role, log_group=api_logs,
             architecture=lambda_.Architecture.X86_64,
-            memory_size=2048,  # CPU scales with memory: one 224x224 CNN pass + Parquet read per request
+            memory_size=2048,  # CPU scales with memory: one 224x224 CNN pass per classify request
             timeout=Duration.seconds(29),  # API Gateway's integration limit is 30 s
             ephemeral_storage_size=Size.mebibytes(1024),  # model cache (+ a spooled video with the image)
             reserved_concurrent_executions=config.api_reserved_concurrency,
@@ -170,7 +170,8 @@ class Functions(Construct):
                 self, "Api",
                 runtime=lambda_.Runtime.PYTHON_3_12,
                 handler=HANDLERS["api"],
-                code=lambda_.Code.from_asset(str(ROOT / "functions"), exclude=["**/__pycache__", "**/*.pyc"]),
+                # `crimecast` staged by layers/build.py with python3.12 bytecode along the cold path (issue 16).
+                code=lambda_.Code.from_asset(str(build.api_code_dir())),
                 layers=[layer],
                 **api_props,  # type: ignore[arg-type]
             )

@@ -1,6 +1,6 @@
 """Run under Lambda's Python (3.12) with ONLY a built bundle + the function code on sys.path, as Lambda would.
 
-Usage: python3.12 -I bundle_smoke.py {api|worker} DEPS_DIR CODE_DIR RUNTIME_DIR [MODEL.tflite]
+Usage: python3.12 -I bundle_smoke.py {api|worker} DEPS_DIR CODE_DIR RUNTIME_DIR [MODEL.tflite [SERVING.npz]]
 RUNTIME_DIR stands in for what the Lambda runtime itself provides (boto3). Exercises what trimming could
 break: the handler imports, pyarrow/pandas Parquet, Pillow decode, LiteRT inference, and (worker) OpenCV
 image + video decode, statsmodels STL and a plotly HTML figure. Prints one JSON line.
@@ -27,17 +27,38 @@ def main() -> None:
     out: dict[str, object] = {"python": sys.version.split()[0]}
 
     import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.parquet as pq
     from PIL import Image
 
-    buf = io.BytesIO()
-    pd.DataFrame({"date": pd.to_datetime(["2024-01-01", "2024-01-02"]), "y": [1.5, 2.5]}).to_parquet(buf)
-    back = pd.read_parquet(io.BytesIO(buf.getvalue()))
-    assert back["y"].tolist() == [1.5, 2.5]
-    assert pq.read_table(io.BytesIO(buf.getvalue())).num_rows == 2
-    out["pyarrow"] = pa.__version__
+    if kind == "api":
+        # The API bundle has no pandas/pyarrow: it serves a run from its numpy artifact (crimecast.serving).
+        for absent in ("pandas", "pyarrow", "cv2", "aws_lambda_powertools"):
+            try:
+                __import__(absent)
+            except ImportError:
+                continue
+            raise AssertionError(f"{absent} is importable from the API bundle")
+        artifact = sys.argv[6] if len(sys.argv) > 6 else None
+        if artifact:
+            from crimecast.serving import ServingForecasts
+
+            with open(artifact, "rb") as f:
+                run = ServingForecasts.from_bytes(f.read())
+            rows = run.records(run.select(None, None, None, None))
+            assert rows and rows[0]["y_pred"] is not None
+            assert run.hotspots(0, 3)[0]["rank"] == 1
+            assert sum(r["units"] for r in run.allocation(0, 5)) == 5
+            out["serving_rows"] = len(rows)
+    else:
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        buf = io.BytesIO()
+        pd.DataFrame({"date": pd.to_datetime(["2024-01-01", "2024-01-02"]), "y": [1.5, 2.5]}).to_parquet(buf)
+        back = pd.read_parquet(io.BytesIO(buf.getvalue()))
+        assert back["y"].tolist() == [1.5, 2.5]
+        assert pq.read_table(io.BytesIO(buf.getvalue())).num_rows == 2
+        out["pyarrow"] = pa.__version__
     img = Image.new("RGB", (32, 24), (200, 10, 10))
     jpg = io.BytesIO()
     img.save(jpg, format="JPEG")

@@ -35,6 +35,13 @@ def test_classify_raw_jpeg_and_multipart(client, deployed_classifier, synth_dir)
     body = raw.json()
     assert body["risk_level"] in ("High", "Medium", "Low") and body["model_version"]
     assert body["model_key"] == f"models/classifier/{deployed_classifier}"
+    # Issue 12.3: every classification says which model answered, what it was trained on, and warns when that is
+    # not real data (missing trained_on counts as unknown → warned).
+    model = body["model"]
+    assert model["version"] == deployed_classifier and model["trained_on_kind"] in ("real", "synthetic", "unknown")
+    assert (model["warning"] is None) == (model["trained_on_kind"] == "real")
+    if model["trained_on_kind"] == "synthetic":
+        assert "synthetic" in model["warning"]
     multi = client.post("/v1/classify", files={"file": ("cam1.jpg", data, "image/jpeg")})
     assert multi.status_code == 200, multi.text
     assert multi.json()["probabilities"] == body["probabilities"]  # same bytes, same answer
@@ -141,12 +148,53 @@ def test_forecast_routes(client, with_run):
     page = client.get("/v1/forecasts", params={"limit": 7}).json()
     assert page["count"] == 7 and page["next_offset"] == 7
     hs = client.get("/v1/hotspots", params={"top": 2}).json()
-    assert len(hs["hotspots"]) == 2 and hs["hotspots"][0]["y_pred"] >= hs["hotspots"][1]["y_pred"]
+    assert len(hs["hotspots"]) == 2 and hs["hotspots"][0]["weighted"] >= hs["hotspots"][1]["weighted"]
     alloc = client.get("/v1/allocation", params={"units": 10})
     assert alloc.status_code == 200, alloc.text
     assert sum(x["units"] for x in alloc.json()["districts"]) == 10
     health = client.get("/v1/health").json()
     assert health["latest_run"] == "2026-11-27" and health["models"]["forecaster"]["version"]
+    summaries = {m["name"]: m for m in health["model_summaries"]}
+    assert summaries["forecaster"]["version"] == health["models"]["forecaster"]["version"]
+    assert [m["warning"] for m in summaries.values() if m["warning"]] == health["warnings"]
+
+
+def test_hotspots_and_allocation_are_the_reports_functions_on_the_parquet(client, aws, with_run):
+    """The API serves the run from its numpy artifact; its hotspot ranking is the report's (rank_hotspots) and its
+    allocation is `crimecast allocate`'s, on the run's Parquet, for every forecast day."""
+    import io
+
+    import numpy as np
+    import pandas as pd
+    from crimecast.allocation import allocate
+    from crimecast.hotspots import rank_hotspots
+    from crimecast.layout import latest_manifest
+
+    manifest = latest_manifest(aws.stores.results)
+    fc = pd.read_parquet(io.BytesIO(aws.stores.results.get_bytes(manifest["forecasts_key"])))
+    days = sorted(pd.to_datetime(fc["date"]).dt.date.unique())
+    assert len(days) == 30
+    for day in days:
+        api = client.get("/v1/hotspots", params={"date": day.isoformat(), "top": 500}).json()["hotspots"]
+        ref = rank_hotspots(fc, start=day, days=1)
+        assert [x["district"] for x in api] == ref["district"].tolist()
+        assert np.allclose([x["weighted"] for x in api], ref["weighted"])
+        assert np.allclose([x["share"] for x in api], ref["share"])
+        assert [x["top_category"] for x in api] == ref["top_category"].tolist()
+        plan = client.get("/v1/allocation", params={"date": day.isoformat(), "units": 7}).json()["districts"]
+        want = allocate(fc, 7, date=day)
+        assert [x["district"] for x in plan] == want["district"].tolist()
+        assert [x["units"] for x in plan] == want["units"].tolist()
+        assert np.allclose([x["equity_ratio"] if x["equity_ratio"] is not None else np.nan for x in plan],
+                           want["equity_ratio"], equal_nan=True)
+    rows = client.get("/v1/forecasts", params={"limit": 20000}).json()["rows"]
+    got = pd.DataFrame(rows).sort_values(["district", "category", "date"]).reset_index(drop=True)
+    want = fc.assign(date=pd.to_datetime(fc["date"]).dt.strftime("%Y-%m-%d")).sort_values(
+        ["district", "category", "date"]).reset_index(drop=True)
+    assert len(got) == len(want)
+    for col in ("y_pred", "lo80", "hi80", "lo95", "hi95"):
+        assert np.allclose(got[col].astype(float), want[col].astype(float), equal_nan=True), col
+    assert (got["date"] == want["date"]).all() and (got["horizon"] == want["horizon"]).all()
 
 
 def test_forecast_routes_bad_input(client, with_run):
@@ -167,11 +215,29 @@ def test_forecasts_before_any_run_is_404(client, aws):
 
 
 def test_openapi_lists_the_routes(client):
-    paths = client.get("/openapi.json").json()["paths"]
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
     for p in ("/v1/classify", "/v1/uploads", "/v1/classifications/{upload_id}", "/v1/forecasts", "/v1/hotspots",
               "/v1/allocation", "/v1/health"):
         assert p in paths
     assert client.get("/docs").status_code == 200
+    # Issue 12.5: every route declares its request body (a file upload for /v1/classify), a typed response and
+    # problem+json errors; every field of every schema has a description.
+    body = paths["/v1/classify"]["post"]["requestBody"]["content"]
+    assert body["multipart/form-data"]["schema"]["properties"]["file"]["format"] == "binary"
+    assert "image/jpeg" in body and "video/*" in body
+    assert "requestBody" in paths["/v1/uploads"]["post"]
+    for path, item in paths.items():
+        for method, op in item.items():
+            ok = op["responses"].get("200") or op["responses"].get("201")
+            assert "$ref" in ok["content"]["application/json"]["schema"], (path, method)
+            for code in ("400", "422", "500"):
+                assert "application/problem+json" in op["responses"][code]["content"], (path, method, code)
+    schemas = spec["components"]["schemas"]
+    for name, sch in schemas.items():
+        for field, prop in sch.get("properties", {}).items():
+            assert prop.get("description"), f"{name}.{field} has no description"
+    assert "equity_ratio" in schemas["AllocationRow"]["properties"]
 
 
 # --- through Mangum (the Lambda handler) -----------------------------------------------------------------------------

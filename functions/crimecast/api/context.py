@@ -25,8 +25,11 @@ class ApiContext:
         return load_classifier(self.stores.models, self.settings)
 
     def latest_forecasts(self) -> tuple[dict[str, Any], Any] | None:
-        """(manifest, DataFrame) of the newest complete forecast run; re-read only when the run changes."""
-        from crimecast.jobs.forecast_job import latest_manifest
+        """(manifest, ServingForecasts) of the newest complete forecast run; re-read only when the run changes.
+
+        Reads the run's numpy serving artifact (`crimecast.serving`), never the Parquet: no pandas here."""
+        from crimecast.layout import latest_manifest
+        from crimecast.serving import ArtifactError, ServingForecasts
 
         manifest = latest_manifest(self.stores.results, self.prefixes())
         if manifest is None:
@@ -34,18 +37,40 @@ class ApiContext:
         stamp = f"{manifest['run_date']}|{manifest['created_at']}"
         with self._cache_lock:
             if self._forecast_cache.get("stamp") == stamp:
-                return manifest, self._forecast_cache["df"]
-        import io
-
-        import pandas as pd
-
-        df = pd.read_parquet(io.BytesIO(self.stores.results.get_bytes(manifest["forecasts_key"])))
+                return manifest, self._forecast_cache["run"]
+        key = manifest.get("serving_key")
+        if not key:
+            raise ArtifactError(f"the latest forecast run ({manifest['run_date']}) was written by an older forecast "
+                                "job without the API's serving artifact; run the forecast job again")
+        run = ServingForecasts.from_bytes(self.stores.results.get_bytes(key))
         with self._cache_lock:
-            self._forecast_cache.update(stamp=stamp, df=df)
-        return manifest, df
+            self._forecast_cache.update(stamp=stamp, run=run)
+        return manifest, run
+
+    def model_summary(self, name: str, key: str, version: str | None) -> dict[str, Any]:
+        """Version, training data kind and warning of one model version (its metadata.json, read once)."""
+        from crimecast.provenance import model_summary
+
+        if version is None:
+            return model_summary(None, name=name, version=None)
+        cache_key = f"model|{key}|{version}"
+        with self._cache_lock:
+            meta = self._forecast_cache.get(cache_key)
+        if meta is None:
+            import json
+
+            from crimecast.storage import NotFound
+
+            try:
+                meta = json.loads(self.stores.models.get_bytes(f"{key.strip('/')}/{version}/metadata.json"))
+            except (NotFound, ValueError):
+                meta = {}
+            with self._cache_lock:
+                self._forecast_cache[cache_key] = meta
+        return model_summary(meta, name=name, version=version)
 
     def prefixes(self) -> Any:
-        from crimecast.jobs.forecast_job import Prefixes
+        from crimecast.layout import Prefixes
 
         return Prefixes.from_settings(self.settings)
 

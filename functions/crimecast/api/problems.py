@@ -32,7 +32,25 @@ def problem_response(request: Request, status: int, detail: str, *, title: str |
     body = {"type": PROBLEM_TYPE + (slug or HTTPStatus(status).phrase.lower().replace(" ", "-")),
             "title": title or HTTPStatus(status).phrase, "status": status, "detail": detail,
             "instance": request.url.path, **extra}
-    return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+def problem_doc(description: str) -> dict[str, Any]:
+    """An OpenAPI `responses` entry: a problem document with `description`."""
+    return {"description": description,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}}
+
+
+# Declared on every route (errors any route can give).
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: problem_doc("Bad request: an unknown query parameter (the detail names it and lists the valid ones), or a "
+                     "malformed header or body"),
+    422: problem_doc("A parameter or body field is invalid (the detail says which and why)"),
+    500: problem_doc("Internal error: the detail says only that, with a request id to quote; never internals"),
+}
 
 
 def install(app: FastAPI) -> None:
@@ -49,6 +67,18 @@ def install(app: FastAPI) -> None:
                   for e in exc.errors()]
         where = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5])
         return problem_response(request, 422, f"invalid request: {where}", slug="validation-error", errors=errors)
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        # Never internals (paths, buckets, stack) in the body: they go to the log under a request id.
+        import logging
+        import uuid
+
+        rid = uuid.uuid4().hex[:12]
+        logging.getLogger("crimecast.api").exception("unhandled error %s on %s %s", rid, request.method,
+                                                     request.url.path)
+        return problem_response(request, 500, f"internal error (request id {rid}); the service log has the "
+                                              "details", slug="internal-error", request_id=rid)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -200,6 +200,15 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
                 results.delete(info.key)
         timings["parquet_s"] = time.perf_counter() - t
 
+        # The API's copy of the run (numpy-readable: no pandas/pyarrow in the API function), before the manifest.
+        t = time.perf_counter()
+        from crimecast.serving import build_artifact
+
+        skey = L.serving_key(prefixes, run_str)
+        results.put_bytes(skey, build_artifact(fc, run_date=run_str, model_version=version),
+                          "application/octet-stream")
+        timings["serving_s"] = time.perf_counter() - t
+
         t = time.perf_counter()
         write_monitoring(results, mon_rows, monitoring, run_str)
         timings["monitoring_s"] = time.perf_counter() - t
@@ -224,6 +233,7 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
         "complete": True,
         "forecasts_key": fkey,
         "forecasts_uri": results.uri(fkey),
+        "serving_key": skey,
         "rows": int(len(fc)),
         "series": n_series,
         "districts": sorted(fc["district"].unique().tolist()),

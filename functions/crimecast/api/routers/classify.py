@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import AsyncGenerator
@@ -11,13 +12,35 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from crimecast.api.context import ApiContext, Ctx
-from crimecast.api.problems import Problem
+from crimecast.api.problems import Problem, problem_doc
+from crimecast.api.schemas import Classification
 
 router = APIRouter(prefix="/v1", tags=["classify"])
+log = logging.getLogger(__name__)
 
 RAW_TYPES = ("image/", "video/", "application/octet-stream")
 ACCEPTED = "image/*, video/*, application/octet-stream (raw bytes) or multipart/form-data (field 'file')"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]")
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+REQUEST_BODY = {
+    "required": True,
+    "description": "The image or short video: raw bytes with its media type, or a multipart form with field 'file' "
+                   "(at most CRIMECAST_MAX_INLINE_BYTES, 6 MB by default; larger files go through POST /v1/uploads).",
+    "content": {
+        "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary", "description": "the image or video file"}}}},
+        "image/jpeg": _BINARY, "image/png": _BINARY, "image/webp": _BINARY, "image/*": _BINARY,
+        "video/mp4": _BINARY, "video/*": _BINARY, "application/octet-stream": _BINARY,
+    },
+}
+RESPONSES: dict[int | str, dict] = {
+    400: problem_doc("Empty body, malformed multipart (no 'file' part) or a bad Content-Length, or an unknown "
+                     "query parameter"),
+    413: problem_doc("Body larger than the inline limit: use POST /v1/uploads"),
+    415: problem_doc("Not an image/video media type, or a video this deployment cannot decode inline"),
+    422: problem_doc("The bytes are not a readable image or video (the detail says what is wrong)"),
+    503: problem_doc("No classifier model is deployed (or it cannot be loaded) yet"),
+}
 
 
 def too_large(limit: int, got: int | None = None) -> Problem:
@@ -77,9 +100,16 @@ def _filename(request: Request, query_name: str | None) -> str | None:
 
 
 def _classify(ctx: ApiContext, data: bytes, filename: str | None, content_type: str | None) -> dict[str, Any]:
+    from crimecast.models_cache import ModelNotFoundError
+    from crimecast.provenance import model_summary
     from crimecast.vision import InputError
 
-    model, ref = ctx.classifier()
+    try:
+        model, ref = ctx.classifier()
+    except ModelNotFoundError as exc:
+        log.warning("classify: no model: %s", exc)  # the store's URI goes to the log, not the response
+        raise Problem(503, f"no classifier model is deployed under {ctx.settings.classifier_model_key}/"
+                           f"{ctx.settings.classifier_model_version}; see GET /v1/health", slug="no-model") from None
     try:
         out = model.classify_bytes(data, filename=filename, content_type=content_type)  # serialised per model
     except InputError as exc:
@@ -90,12 +120,15 @@ def _classify(ctx: ApiContext, data: bytes, filename: str | None, content_type: 
         # The zip-packaged API ships without OpenCV (Lambda size limit); videos go through the upload route.
         raise Problem(415, "this deployment does not decode video inline; upload it with POST /v1/uploads and "
                            "poll GET /v1/classifications/{id}", slug="video-via-uploads") from None
-    return {**out, "model_key": f"{ref.key}/{ref.version}", "model_uri": ref.uri}
+    return {**out, "model_key": f"{ref.key}/{ref.version}",
+            "model": model_summary(model.metadata, name="classifier", version=ref.version)}
 
 
-@router.post("/classify", summary="Classify an image or a short video sent in the request body")
+@router.post("/classify", summary="Classify an image or a short video sent in the request body",
+             response_model=Classification, responses=RESPONSES, openapi_extra={"requestBody": REQUEST_BODY})
 async def classify(request: Request, ctx: Ctx,
-                   filename: str | None = Query(None, description="original file name (helps tell video formats)"),
+                   filename: str | None = Query(None, max_length=200,
+                                                description="original file name (helps tell video formats)"),
                    ) -> dict[str, Any]:
     """Risk level (High/Medium/Low), confidence, probabilities and recommended action for one image or clip."""
     t0 = time.perf_counter()

@@ -1,9 +1,7 @@
-"""Forecast routes over the latest complete forecast run in S3 (pandas is imported per request, lazily)."""
+"""Forecast routes over the latest complete forecast run (its numpy serving artifact: no pandas, no pyarrow)."""
 
 from __future__ import annotations
 
-import importlib.util
-import math
 from datetime import date
 from typing import Annotated, Any
 
@@ -11,138 +9,118 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from crimecast.api.context import ApiContext, Ctx
-from crimecast.api.problems import Problem
+from crimecast.api.problems import Problem, problem_doc
+from crimecast.api.schemas import Allocation, ForecastPage, Hotspots
 
 router = APIRouter(prefix="/v1", tags=["forecasts"])
 MAX_ROWS = 20_000  # keeps a response under the 6 MB Lambda response limit (≈ 200 bytes per row)
+MAX_UNITS = 100_000
+RUN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: problem_doc("No complete forecast run yet, or an unknown district/category (the detail lists the "
+                     "known ones)"),
+    503: problem_doc("The latest run cannot be served (written by an older job without the serving artifact)"),
+}
+RANKING = ("districts by expected severity-weighted incidents that day (crimecast.hotspots.rank_hotspots, the "
+           "report's ranking; ties by district name)")
 
 
 def _latest(ctx: ApiContext) -> tuple[dict[str, Any], Any]:
-    got = ctx.latest_forecasts()
+    from crimecast.serving import ArtifactError
+
+    try:
+        got = ctx.latest_forecasts()
+    except ArtifactError as exc:
+        raise Problem(503, str(exc), slug="run-not-servable") from None
     if got is None:
         raise Problem(404, "no complete forecast run yet (the forecast job writes one; "
                            "a run counts once its manifest.json exists)", slug="no-forecast-run")
     return got
 
 
-def _check_member(value: str | None, known: list[str], what: str) -> None:
-    if value is not None and value not in known:
+def _member(value: str | None, known: list[str], index: int | None, what: str) -> int | None:
+    if value is None:
+        return None
+    if index is None:
         shown = ", ".join(known[:20]) + (" …" if len(known) > 20 else "")
         raise Problem(404, f"unknown {what} {value!r}; the latest run has: {shown}", slug=f"unknown-{what}",
                       known=known[:200])
-
-
-def _records(df: Any) -> list[dict[str, Any]]:
-    out = df.copy()
-    for c in ("run_date", "date"):
-        if c in out.columns:
-            out[c] = out[c].dt.strftime("%Y-%m-%d")
-    recs = out.to_dict(orient="records")
-    for r in recs:
-        for k, v in r.items():
-            if isinstance(v, float) and not math.isfinite(v):
-                r[k] = None
-    return recs
-
-
-def _day_range(df: Any) -> tuple[date, date]:
-    return df["date"].min().date(), df["date"].max().date()
+    return index
 
 
 def _forecasts(ctx: ApiContext, district: str | None, category: str | None, start: date | None, end: date | None,
                offset: int, limit: int) -> dict[str, Any]:
-    import pandas as pd
-
-    manifest, df = _latest(ctx)
-    _check_member(district, sorted(df["district"].unique().tolist()), "district")
-    _check_member(category, sorted(df["category"].unique().tolist()), "category")
+    manifest, run = _latest(ctx)
+    d = _member(district, run.districts, run.district_index(district) if district else None, "district")
+    c = _member(category, run.categories, run.category_index(category) if category else None, "category")
     if start and end and start > end:
         raise Problem(400, f"from={start} is after to={end}", slug="bad-date-range")
-    mask = pd.Series(True, index=df.index)
-    if district is not None:
-        mask &= df["district"] == district
-    if category is not None:
-        mask &= df["category"] == category
-    if start is not None:
-        mask &= df["date"] >= pd.Timestamp(start)
-    if end is not None:
-        mask &= df["date"] <= pd.Timestamp(end)
-    sel = df[mask]
-    total = int(len(sel))
-    page = sel.iloc[offset:offset + limit]
-    lo, hi = _day_range(df)
+    rows = run.select(d, c, start, end)
+    total = int(len(rows))
+    page = rows[offset:offset + limit]
     return {"run_date": manifest["run_date"], "model_version": manifest.get("model_version"),
-            "forecast_from": lo.isoformat(), "forecast_to": hi.isoformat(), "total": total, "offset": offset,
+            "forecast_from": run.dates[0], "forecast_to": run.dates[-1], "total": total, "offset": offset,
             "count": int(len(page)), "next_offset": offset + limit if offset + limit < total else None,
-            "units": "crimes/day", "rows": _records(page)}
+            "units": "crimes/day", "rows": run.records(page)}
 
 
-@router.get("/forecasts", summary="30-day forecasts with 80/95 % intervals from the latest run")
-async def forecasts(ctx: Ctx, district: str | None = None, category: str | None = None,
+@router.get("/forecasts", summary="30-day forecasts with 80/95 % intervals from the latest run",
+            response_model=ForecastPage, responses=RUN_RESPONSES)
+async def forecasts(ctx: Ctx,
+                    district: Annotated[str | None, Query(max_length=200, description="only this district")] = None,
+                    category: Annotated[str | None, Query(max_length=200, description="only this category")] = None,
                     from_: Annotated[date | None, Query(alias="from", description="first date, YYYY-MM-DD")] = None,
                     to: Annotated[date | None, Query(description="last date, YYYY-MM-DD")] = None,
-                    offset: Annotated[int, Query(ge=0)] = 0,
-                    limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 5000) -> dict[str, Any]:
+                    offset: Annotated[int, Query(ge=0, le=10**9, description="rows to skip (paging)")] = 0,
+                    limit: Annotated[int, Query(ge=1, le=MAX_ROWS, description="rows per page")] = 5000,
+                    ) -> dict[str, Any]:
     """Forecast rows (date, district, category, horizon, y_pred, lo80, hi80, lo95, hi95), paged."""
     return await run_in_threadpool(_forecasts, ctx, district, category, from_, to, offset, limit)
 
 
-def _pick_day(df: Any, day: date | None) -> Any:
-    import pandas as pd
-
-    lo, hi = _day_range(df)
-    d = pd.Timestamp(day) if day is not None else pd.Timestamp(lo)
-    if not (pd.Timestamp(lo) <= d <= pd.Timestamp(hi)):
-        raise Problem(422, f"date {d.date()} is outside the latest run's forecast range {lo} … {hi}",
-                      slug="date-out-of-range", forecast_from=lo.isoformat(), forecast_to=hi.isoformat())
-    return d
+def _pick_day(run: Any, day: date | None) -> tuple[int, str]:
+    if day is None:
+        return 0, run.dates[0]
+    t = run.day_index(day)
+    if t is None:
+        raise Problem(422, f"date {day} is outside the latest run's forecast range {run.dates[0]} … {run.dates[-1]}",
+                      slug="date-out-of-range", forecast_from=run.dates[0], forecast_to=run.dates[-1])
+    return t, run.dates[t]
 
 
 def _hotspots(ctx: ApiContext, day: date | None, top: int) -> dict[str, Any]:
-    manifest, df = _latest(ctx)
-    d = _pick_day(df, day)
-    sub = df[df["date"] == d]
-    agg = sub.groupby("district", as_index=False).agg(y_pred=("y_pred", "sum"), hi80=("hi80", "sum"))
-    by_cat = sub.pivot_table(index="district", columns="category", values="y_pred", aggfunc="sum")
-    total = float(agg["y_pred"].sum())
-    agg["share"] = agg["y_pred"] / total if total > 0 else 0.0
-    agg = agg.sort_values(["y_pred", "district"], ascending=[False, True]).head(top).reset_index(drop=True)
-    rows = []
-    for i, r in agg.iterrows():
-        cats = by_cat.loc[r["district"]].sort_values(ascending=False)
-        rows.append({"rank": int(i) + 1, "district": r["district"], "y_pred": float(r["y_pred"]),
-                     "hi80_sum": float(r["hi80"]), "share": float(r["share"]),
-                     "top_category": str(cats.index[0]),
-                     "by_category": {str(k): float(v) for k, v in cats.items()}})
-    return {"run_date": manifest["run_date"], "date": d.date().isoformat(), "units": "crimes/day",
-            "model_version": manifest.get("model_version"), "hotspots": rows}
+    manifest, run = _latest(ctx)
+    t, iso = _pick_day(run, day)
+    return {"run_date": manifest["run_date"], "date": iso, "units": "crimes/day",
+            "model_version": manifest.get("model_version"), "ranking": RANKING, "hotspots": run.hotspots(t, top)}
 
 
-@router.get("/hotspots", summary="Districts ranked by forecast crimes on one day")
-async def hotspots(ctx: Ctx, date_: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD")] = None,
-                   top: Annotated[int, Query(ge=1, le=500)] = 5) -> dict[str, Any]:
-    """Top districts by total predicted crimes/day (all categories) on `date` (default: first forecast day)."""
+@router.get("/hotspots", summary="Districts ranked by expected severity-weighted crime on one day",
+            response_model=Hotspots, responses=RUN_RESPONSES)
+async def hotspots(ctx: Ctx,
+                   date_: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD (default: the first "
+                                                                                 "forecast day)")] = None,
+                   top: Annotated[int, Query(ge=1, le=500, description="how many districts")] = 5) -> dict[str, Any]:
+    """Top districts by expected severity-weighted incidents on `date`: the report's ranking."""
     return await run_in_threadpool(_hotspots, ctx, date_, top)
 
 
 def _allocation(ctx: ApiContext, units: int, day: date | None) -> dict[str, Any]:
-    from crimecast.allocation import allocate
-
-    manifest, df = _latest(ctx)
-    d = _pick_day(df, day)
+    manifest, run = _latest(ctx)
+    t, iso = _pick_day(run, day)
     try:
-        plan = allocate(df, units, date=d)
+        rows = run.allocation(t, units)
     except ValueError as exc:
         raise Problem(422, str(exc), slug="allocation-infeasible") from None
-    return {"run_date": manifest["run_date"], "date": d.date().isoformat(), "units": units,
-            "model_version": manifest.get("model_version"), "districts": _records(plan)}
+    return {"run_date": manifest["run_date"], "date": iso, "units": units,
+            "model_version": manifest.get("model_version"), "districts": rows}
 
 
-if importlib.util.find_spec("crimecast.allocation") is not None:
-
-    @router.get("/allocation", summary="Patrol units per district for one forecast day")
-    async def allocation(ctx: Ctx, units: Annotated[int, Query(ge=1, le=100_000, description="patrol units/shift")],
-                         date_: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD")] = None,
-                         ) -> dict[str, Any]:
-        """Greedy concave allocation of `units` over districts from the latest run's forecasts."""
-        return await run_in_threadpool(_allocation, ctx, units, date_)
+@router.get("/allocation", summary="Patrol units per district for one forecast day",
+            response_model=Allocation, responses=RUN_RESPONSES)
+async def allocation(ctx: Ctx,
+                     units: Annotated[int, Query(ge=1, le=MAX_UNITS, description="patrol units per shift")],
+                     date_: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD (default: the first "
+                                                                                   "forecast day)")] = None,
+                     ) -> dict[str, Any]:
+    """Greedy concave allocation of `units` over districts from the latest run (as `crimecast allocate`)."""
+    return await run_in_threadpool(_allocation, ctx, units, date_)

@@ -9,45 +9,44 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from crimecast.api.context import ApiContext, Ctx
-from crimecast.api.problems import Problem
+from crimecast.api.problems import Problem, problem_doc
+from crimecast.api.schemas import StoredClassification, UploadRequest, UploadTicket
 from crimecast.layout import incoming_key, incoming_prefix_of, upload_record_key
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
-
-
-class UploadRequest(BaseModel):
-    filename: str = Field("upload.bin", max_length=200, description="original file name (its extension matters)")
-    content_type: str | None = Field(None, max_length=100, description="image/* or video/*; sign the PUT with it")
-    size: int | None = Field(None, ge=1, description="bytes, if known (refused early when over the limit)")
-
-
-class UploadTicket(BaseModel):
-    id: str
-    method: str = "PUT"
-    url: str
-    key: str
-    headers: dict[str, str]
-    expires_at: str
-    expires_in_s: int
-    result_url: str
+_MEDIA_TYPE = re.compile(r"[A-Za-z]+/[A-Za-z0-9.+-]{1,80}")  # no parameters, no spaces, no CR/LF: it is signed
+_UPLOAD_TYPES = ("image/", "video/", "application/octet-stream")
+_S3_URI = re.compile(r"s3://[^\s/]+/?")
+# Stored result fields that are internal (bucket names, storage keys of the result row): not served.
+_INTERNAL = ("bucket", "row_key", "model_uri")
 
 
 def _record_key(ctx: ApiContext, uid: str) -> str:
     return upload_record_key(ctx.settings.uploads_prefix, uid)
 
 
-@router.post("/uploads", response_model=UploadTicket, status_code=201,
+UPLOAD_RESPONSES: dict[int | str, dict] = {
+    413: problem_doc("The declared size is over the upload limit"),
+    415: problem_doc("content_type is not an image or video type"),
+}
+LOOKUP_RESPONSES: dict[int | str, dict] = {
+    404: problem_doc("Unknown id, or not classified yet (state: awaiting-upload, classifying or expired; "
+                     "Retry-After says when to poll again)"),
+}
+
+
+@router.post("/uploads", response_model=UploadTicket, status_code=201, responses=UPLOAD_RESPONSES,
              summary="Get a presigned S3 PUT URL for a large image or video")
 def create_upload(ctx: Ctx, req: UploadRequest | None = None) -> UploadTicket:
     """Upload the file with the returned URL; the S3-drop classifier picks it up, poll `result_url`."""
     req = req or UploadRequest()
     s = ctx.settings
-    if req.content_type and not req.content_type.lower().startswith(("image/", "video/", "application/octet-stream")):
+    ctype = req.content_type
+    if ctype is not None and not (_MEDIA_TYPE.fullmatch(ctype) and ctype.lower().startswith(_UPLOAD_TYPES)):
         raise Problem(415, f"content_type {req.content_type!r} is not an image or video type",
                       slug="unsupported-media-type")
     if req.size is not None and req.size > s.max_object_bytes:
@@ -64,7 +63,8 @@ def create_upload(ctx: Ctx, req: UploadRequest | None = None) -> UploadTicket:
     ctx.stores.uploads.put_bytes(_record_key(ctx, uid), json.dumps(record).encode(), "application/json")
     headers = {"Content-Type": req.content_type} if req.content_type else {}
     return UploadTicket(id=uid, url=url, key=key, headers=headers, expires_at=record["expires_at"],
-                        expires_in_s=s.presign_expires_s, result_url=f"/v1/classifications/{uid}")
+                        expires_in_s=s.presign_expires_s, max_bytes=s.max_object_bytes,
+                        result_url=f"/v1/classifications/{uid}")
 
 
 def _lookup(ctx: ApiContext, uid: str) -> dict[str, Any]:
@@ -75,9 +75,17 @@ def _lookup(ctx: ApiContext, uid: str) -> dict[str, Any]:
     result = latest_result(ctx.stores.results, uid, s.results_prefix)
     if result is not None:
         if result.get("status") == "error":
-            raise Problem(422, f"the uploaded object could not be classified: {result.get('error')}",
-                          slug="unreadable-media", result=result)
-        return result
+            why = _S3_URI.sub("", str(result.get("error") or "unknown error"))[:500]
+            raise Problem(422, f"the uploaded object could not be classified: {why}", slug="unreadable-media",
+                          error_type=str(result.get("error_type") or "error"), id=uid)
+        out = {k: v for k, v in result.items() if k not in _INTERNAL}
+        if result.get("model_kind") == "clip":  # a video answered by the deployed clip model
+            from crimecast.vision.clip_router import CLIP_MODEL_NAME, clip_model_key
+
+            out["model"] = ctx.model_summary(CLIP_MODEL_NAME, clip_model_key(), result.get("model_version"))
+        else:
+            out["model"] = ctx.model_summary("classifier", s.classifier_model_key, result.get("model_version"))
+        return out
     try:
         record = json.loads(ctx.stores.uploads.get_bytes(_record_key(ctx, uid)))
     except NotFound:
@@ -96,7 +104,8 @@ def _lookup(ctx: ApiContext, uid: str) -> dict[str, Any]:
                   slug="pending", headers={"Retry-After": "5"}, state="awaiting-upload")
 
 
-@router.get("/classifications/{upload_id}", summary="The classification of an uploaded file (404 until ready)")
+@router.get("/classifications/{upload_id}", summary="The classification of an uploaded file (404 until ready)",
+            response_model=StoredClassification, responses=LOOKUP_RESPONSES)
 async def get_classification(ctx: Ctx, upload_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$",
                                                                           description="id from POST /v1/uploads")]
                              ) -> dict[str, Any]:
