@@ -173,3 +173,27 @@ def test_without_the_training_package_the_lstm_backtest_says_how_to_install_it(t
                                  f"'--out', {str(tmp_path / 'bt')!r}, '--origins', '1', '--quiet']))")
     assert r.returncode == 2, r.stderr
     assert "pip install -e '.[training]'" in r.stderr and "Traceback" not in r.stderr
+
+
+# What infra/ may import from the core: names it must agree on with the functions, in modules that import nothing
+# but the standard library (env var names, storage layout, table columns, CloudWatch metric names).
+PURE = ("crimecast.env_names", "crimecast.layout", "crimecast.tables", "crimecast.monitoring.metrics")
+
+
+def test_infra_imports_only_the_pure_core_modules():
+    found = []
+    for path in _py_files("infra"):
+        for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            mods = [a.name for a in n.names] if isinstance(n, ast.Import) else \
+                [f"{n.module}.{a.name}" if n.module == "crimecast" else n.module for a in n.names] \
+                if isinstance(n, ast.ImportFrom) and n.module else []
+            found += [f"{path.relative_to(ROOT)}:{n.lineno}: {m}" for m in mods
+                      if m.split(".")[0] == "crimecast" and m not in PURE]
+    assert not found, f"infra/ may import only {PURE} from the core:\n" + "\n".join(found)
+
+
+def test_the_pure_modules_need_nothing_but_the_standard_library():
+    r = _cli("import sys; import " + ", ".join(PURE) + "; print(sorted({m.split('.')[0] for m in sys.modules} & "
+             "{'numpy', 'pandas', 'pyarrow', 'pydantic', 'botocore', 'pydantic_settings'}))")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
