@@ -9,7 +9,7 @@ SYSDEPS := chromium chromium-driver xvfb xdotool fonts-dejavu-core
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: help venv sysdeps demo demo-once test test-fast lint models synth layers bench clean
+.PHONY: help venv sysdeps demo demo-once demo-synthetic test test-fast lint models models-check synth layers bench clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -32,8 +32,11 @@ sysdeps:  ## system packages for browser and desktop tests (Debian; skipped when
 	    || { echo "sysdeps: apt-get failed (browser/GUI tests will skip); see /tmp/crimecast-apt.log"; }; \
 	else echo "sysdeps: missing$$missing and not root: browser/GUI tests will skip"; fi
 
-demo: venv  ## the main job: local S3 + API + classifier + forecast job + report; serves until Ctrl-C
+demo: venv  ## the main job on the embedded real data and shipped models (no training); serves until Ctrl-C
 	$(BIN)/crimecast demo
+
+demo-synthetic: venv  ## the same on generated synthetic data and pictures
+	$(BIN)/crimecast demo --synthetic --out demo-out-synthetic
 
 demo-once: venv  ## the main job once, leaving the report and forecasts in ./demo-out
 	$(BIN)/crimecast demo --once --out demo-out
@@ -47,11 +50,11 @@ test-fast: venv  ## unit tests only, skipping slow ones
 lint: venv  ## ruff
 	$(BIN)/ruff check functions training infra scripts tests
 
-models: venv  ## quick-profile models on synthetic data into ./models
-	$(BIN)/crimecast synth --out build/synth --seed 7
-	$(BIN)/crimecast train-forecaster --counts build/synth/crime_rate_dataset.csv --events build/synth/event_holiday_data.csv \
-	  --weather build/synth/weather.csv --districts build/synth/districts.csv --out models/forecaster --quick
-	$(BIN)/crimecast train-classifier --images build/synth/images --out models/classifier --quick
+models: venv  ## rebuild the shipped models (models/forecaster on data/chicago, models/classifier + clip on ../shared real data)
+	$(BIN)/python scripts/models_check.py build
+
+models-check: venv  ## opt-in (not in `make test`): rebuild the shipped models in a temp dir, compare data hashes and scores
+	$(BIN)/python scripts/models_check.py check
 
 layers: venv  ## build the Lambda dependency bundles without Docker (layers/build; rebuilt when requirements change)
 	$(BIN)/python layers/build.py --sizes

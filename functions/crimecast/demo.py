@@ -1,10 +1,12 @@
 """`crimecast demo`: the whole serverless system on one machine (what `make demo` runs).
 
-Synthetic data → quick models (trained only if models/ has none) → a local S3 (moto server) with the
-deployment's buckets → the API (the same FastAPI app, under uvicorn) → images and a video dropped into
-`incoming/` with real-shaped S3 events delivered to the classify-upload handler → the forecast-job
-handler once → the report and the forecasts downloaded from the local S3. `--once` stops there;
-otherwise the API keeps serving until Ctrl-C.
+The embedded real data (data/chicago) and the shipped models (models/; nothing is trained unless --train)
+→ a local S3 (moto server) with the deployment's buckets → the API (the same FastAPI app, under uvicorn) →
+the real sample images and clip (data/samples) dropped into `incoming/` with real-shaped S3 events delivered
+to the classify-upload handler → a backtest of the shipped forecaster vs the baselines (no retraining) →
+the forecast-job handler once (forecasts, patrol allocation, report) → the report and the forecasts
+downloaded from the local S3. `--once` stops there; otherwise the API keeps serving until Ctrl-C.
+`--synthetic` runs the same on generated data; `--data DIR` on your own contract tables.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -26,7 +27,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crimecast import layout
+from crimecast import demo_inputs, layout, quiet
 
 BUCKETS = {"CRIMECAST_UPLOADS_BUCKET": "crimecast-uploads", "CRIMECAST_DATA_BUCKET": "crimecast-data",
            "CRIMECAST_RESULTS_BUCKET": "crimecast-results", "CRIMECAST_REPORTS_BUCKET": "crimecast-reports",
@@ -38,14 +39,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--once", action="store_true", help="exit after the forecast job instead of serving the API")
     p.add_argument("--out", default="demo-out", help="where the report, forecasts and logs are copied (demo-out)")
-    p.add_argument("--models", default="models", help="model directories (trained here when absent)")
+    p.add_argument("--data", help="folder of contract tables (counts, events, weather, districts); default: the "
+                   "embedded real Chicago data in data/chicago")
+    p.add_argument("--synthetic", action="store_true", help="generate synthetic data and pictures instead")
+    p.add_argument("--media", help="folder with images/<class>/*.jpg and videos/*.mp4 to upload "
+                   "(default: the real samples in data/samples)")
+    p.add_argument("--models", help="folder with forecaster/ and classifier/ (default: the shipped models/)")
+    p.add_argument("--train", action="store_true", help="train missing models here (otherwise a missing model is an "
+                   "error: the demo never trains unless asked)")
+    p.add_argument("--units", type=int, default=40, help="patrol units for the report's allocation (default 40)")
+    p.add_argument("--backtest-origins", type=int, default=4,
+                   help="origins of the shipped-model backtest in the report (default 4; 0 = none)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000, help="API port (a free one is picked if it is taken)")
     p.add_argument("--s3-port", type=int, default=0, help="local S3 port (default: any free port)")
     p.add_argument("--images", type=int, default=12, help="images dropped into incoming/ (default 12)")
-    p.add_argument("--districts", type=int, default=8)
-    p.add_argument("--years", type=int, default=3)
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--districts", type=int, default=8, help="--synthetic: districts")
+    p.add_argument("--years", type=int, default=3, help="--synthetic: years")
+    p.add_argument("--seed", type=int, default=7, help="--synthetic: seed")
     p.set_defaults(func=_run)
 
 
@@ -63,39 +74,6 @@ def _free_port(host: str, wanted: int) -> int:
         return int(s.getsockname()[1])
 
 
-def _cli(*args: str) -> None:
-    """Run a crimecast sub-command in a subprocess (training imports TensorFlow: keep it out of this process)."""
-    cmd = [sys.executable, "-m", "crimecast.cli", *args]
-    _say("$ crimecast " + " ".join(args))
-    proc = subprocess.run(cmd, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"`crimecast {args[0]}` failed with exit code {proc.returncode}")
-
-
-def _ensure_data(data: Path, a: argparse.Namespace) -> Path:
-    if not (data / "crime_rate_dataset.csv").exists() or not (data / "images").is_dir():
-        _cli("synth", "--out", str(data), "--years", str(a.years), "--districts", str(a.districts),
-             "--seed", str(a.seed), "--images-per-class", "40", "--videos", "2")
-    else:
-        _say(f"synthetic data already in {data}")
-    return data
-
-
-def _ensure_models(models: Path, data: Path) -> dict[str, Path]:
-    out = {"forecaster": models / "forecaster", "classifier": models / "classifier"}
-    if not (out["forecaster"] / "metadata.json").exists():
-        _cli("train-forecaster", "--counts", str(data / "crime_rate_dataset.csv"),
-             "--events", str(data / "event_holiday_data.csv"), "--weather", str(data / "weather.csv"),
-             "--districts", str(data / "districts.csv"), "--out", str(out["forecaster"]), "--quick")
-    else:
-        _say(f"using the forecaster in {out['forecaster']}")
-    if not (out["classifier"] / "metadata.json").exists():
-        _cli("train-classifier", "--images", str(data / "images"), "--out", str(out["classifier"]), "--quick")
-    else:
-        _say(f"using the classifier in {out['classifier']}")
-    return out
-
-
 class _Ctx:
     """The bits of a Lambda context the powertools decorators read."""
 
@@ -108,28 +86,44 @@ class _Ctx:
         return 900_000
 
 
-def _pick_media(data: Path, n_images: int) -> list[Path]:
-    images: list[Path] = []
-    classes = sorted(d for d in (data / "images").iterdir() if d.is_dir()) if (data / "images").is_dir() else []
-    per_class = [sorted(p for p in d.iterdir() if p.is_file()) for d in classes]
-    i = 0
-    while len(images) < n_images and any(per_class):
-        for files in per_class:  # round-robin over the risk classes
-            if i < len(files) and len(images) < n_images:
-                images.append(files[i])
-        i += 1
-        if all(i >= len(f) for f in per_class):
-            break
-    videos = sorted(p for p in (data / "videos").glob("*") if p.suffix.lower() in (".mp4", ".avi", ".mov"))
-    return images + videos[:1]
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _run(a: argparse.Namespace) -> int:
+    # Explicitly: a shell that starts the demo in the background hands it SIGINT *ignored*; Ctrl-C / kill -INT
+    # must still stop it cleanly. SIGTERM (docker stop, systemd) does the same.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    quiet.quiet_logs()
+    try:
+        return _main(a)
+    except KeyboardInterrupt:
+        _say("interrupted: stopped")
+        return 130
+    except demo_inputs.DemoInputError as exc:
+        _say(f"cannot start: {exc}")
+        return 2
+
+
+def _main(a: argparse.Namespace) -> int:
     t_start = time.perf_counter()
     out = Path(a.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    data = _ensure_data(out / "data", a)
-    model_dirs = _ensure_models(Path(a.models).resolve(), data)
+    _say("crimecast demo starting (Ctrl-C stops it)")
+    demo_data = demo_inputs.choose_data(a, out, _say)
+    _say(f"data: {demo_data.label}")
+    model_dirs = demo_inputs.choose_models(a, demo_data, _say)
+    backtest = None
+    if a.backtest_origins > 0:  # on the second core while the system starts: the shipped model vs the baselines
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        pool = cf.ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=demo_inputs.worker_init)
+        backtest = pool.submit(demo_inputs.shipped_backtest, model_dirs["forecaster"], demo_data.tables,
+                               a.backtest_origins)
+        pool.shutdown(wait=False)  # the worker exits once the backtest is done
+        t_backtest = time.perf_counter()
 
     from moto.server import ThreadedMotoServer
 
@@ -143,7 +137,7 @@ def _run(a: argparse.Namespace) -> int:
     env = {"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo", "AWS_DEFAULT_REGION": "us-east-1",
            "CRIMECAST_S3_ENDPOINT_URL": endpoint, "CRIMECAST_MODEL_CACHE_DIR": str(out / ".model-cache"),
            "POWERTOOLS_SERVICE_NAME": "crimecast-demo", "POWERTOOLS_METRICS_NAMESPACE": "crimecast-demo",
-           "POWERTOOLS_LOG_LEVEL": "WARNING", **BUCKETS}
+           "POWERTOOLS_LOG_LEVEL": "WARNING", "CRIMECAST_REPORT_ALLOCATION_UNITS": str(a.units), **BUCKETS}
     os.environ.update(env)  # the handlers read their settings from the environment, as in Lambda
     _say(f"local S3 (moto server) at {endpoint}")
 
@@ -161,11 +155,10 @@ def _run(a: argparse.Namespace) -> int:
     versions = {name: upload_model(stores.models, d, settings.classifier_model_key if name == "classifier"
                                    else settings.forecaster_model_key) for name, d in model_dirs.items()}
     _say(f"models uploaded: {', '.join(f'{k} {v}' for k, v in versions.items())}")
-    for name, kind in (("crime_rate_dataset.csv", "counts"), ("event_holiday_data.csv", "events"),
-                       ("weather.csv", "weather"), ("districts.csv", "districts")):
-        if (data / name).exists():
-            stores.data.upload_file(data / name, f"{settings.data_prefix}{kind}/{name}")
-    _say(f"data uploaded to s3://{settings.data_bucket}/{settings.data_prefix}")
+    for kind, path in demo_data.tables.items():
+        stores.data.upload_file(path, f"{settings.data_prefix}{kind}/{path.name}")
+    _say(f"data uploaded to s3://{settings.data_bucket}/{settings.data_prefix} ({', '.join(demo_data.tables)})")
+    quiet.swallow_litert_banner(model_dirs["forecaster"] / "model.tflite")
 
     # The API: the same app the Lambda serves, under uvicorn in a thread.
     import uvicorn
@@ -190,7 +183,7 @@ def _run(a: argparse.Namespace) -> int:
     from crimecast.handlers import forecast_job as forecast_handler
     from crimecast.jobs.classify_upload import make_s3_event
 
-    media = _pick_media(data, a.images)
+    media = demo_data.media
     levels: dict[str, int] = {}
     with open(logs, "w") as log, contextlib.redirect_stdout(log):  # EMF metrics + JSON logs, as CloudWatch gets
         for p in media:
@@ -206,6 +199,16 @@ def _run(a: argparse.Namespace) -> int:
             label = res.get("risk_level") or res.get("status")
             levels[str(label)] = levels.get(str(label), 0) + 1
         _say(f"classified {len(media)} uploads from incoming/: {levels}; running the forecast job")
+        if backtest is not None:  # the report's backtest: the shipped model vs the baselines, no retraining
+            result = backtest.result()
+            for name, metrics in result.items():
+                slug = "lstm" if name.startswith("lstm") else name
+                stores.data.put_bytes(f"{settings.data_prefix}{layout.BACKTEST}{slug}/{layout.BACKTEST_METRICS}",
+                                      json.dumps(metrics, default=str).encode(), "application/json")
+            lstm = next(iter(result.values()))
+            _say(f"backtest of the shipped forecaster vs {len(result) - 1} baselines: {lstm['n_origins']} origins "
+                 f"({lstm['run']['scope']}), MAE {lstm['overall']['mae']:.2f} "
+                 f"(done {time.perf_counter() - t_backtest:.0f} s after it started)")
         sched = {"version": "0", "id": "demo", "detail-type": "Scheduled Event", "source": "aws.events",
                  "account": "000000000000", "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                  "region": "us-east-1", "resources": ["arn:aws:events:us-east-1:000000000000:rule/demo"],
@@ -249,6 +252,7 @@ def _run(a: argparse.Namespace) -> int:
         server.should_exit = True
         api_thread.join(timeout=10)
         s3.stop()
+        _say("done (--once): API and local S3 stopped")
         return 0
     # Serving: stand in for S3 event notifications, so presigned uploads (POST /v1/uploads) get classified.
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # keep EMF documents off the terminal
@@ -257,19 +261,19 @@ def _run(a: argparse.Namespace) -> int:
     poller = threading.Thread(target=_notify_new_uploads, args=(client, settings, classify_handler.handler, seen, stop),
                               name="s3-notifications", daemon=True)
     poller.start()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     _say("serving the API until Ctrl-C (new objects under incoming/ are delivered to the classifier)")
     try:
         while api_thread.is_alive():
             api_thread.join(timeout=0.5)
     except KeyboardInterrupt:
-        pass
+        _say("Ctrl-C: shutting down")
     finally:
         stop.set()
         server.should_exit = True
         api_thread.join(timeout=10)
         poller.join(timeout=5)
         s3.stop()
+    _say("stopped: API and local S3 shut down")
     return 0
 
 

@@ -4,7 +4,7 @@ What `crimecast demo` (and anyone with a model folder) runs so the report's back
 takes seconds, not the hours a retraining backtest takes. The origins are chosen from the model's own
 metadata so the network never saw the days it is scored on:
 
-- counts that reach past the model's training data (`training.data_range`): origins after it, fully
+- counts that reach past the model's training data (`train_end`, else `training.data_range`): origins after it, fully
   out-of-sample (scope "out-of-sample");
 - otherwise: origins after the last day the network's weights were fitted on (the held-out calibration
   block, `training.train_origin_range` + horizon). The weights never saw these days, but the blend weights
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 BASELINES = ("seasonal_naive", "moving_average", "ets")
 SCOPE_TEXT = {
+    "other data": "the model was trained on other data (none of these series): every day here is unseen",
     "out-of-sample": "origins after the model's training data: fully out-of-sample",
     "calibration block": "origins in the model's held-out calibration block: the network never saw these days, "
                          "but its blend weights and interval widths were fitted on them (coverage is optimistic)",
@@ -33,11 +34,17 @@ SCOPE_TEXT = {
 
 
 def pick_origins(meta: dict[str, Any], counts_end: pd.Timestamp, horizon: int, n_origins: int,
-                 step: int) -> tuple[list[pd.Timestamp], str]:
-    """Origins (first forecast days) after what the model was fitted on, each with a full horizon of truth."""
+                 step: int, series: set[tuple[str, str]] | None = None) -> tuple[list[pd.Timestamp], str]:
+    """Origins (first forecast days) after what the model was fitted on, each with a full horizon of truth.
+    `series`: the counts' (district, category) pairs; none of them among the model's `known_series` means the
+    model was trained on other data, so every day is unseen (scope "other data")."""
     training = meta.get("training") if isinstance(meta.get("training"), dict) else {}
-    data_end = training.get("data_range", [None, None])[-1]
+    data_end = meta.get("train_end") or training.get("data_range", [None, None])[-1]  # the last day it saw
     last_origin = counts_end - pd.Timedelta(days=horizon - 1)
+    known = {tuple(map(str, k)) for k in meta.get("known_series") or []}
+    if series is not None and known and not (known & series):
+        origins = [last_origin - pd.Timedelta(days=i * step) for i in range(n_origins)]
+        return sorted(origins), "other data"
     if data_end and pd.Timestamp(data_end) + pd.Timedelta(days=1) <= last_origin:
         first, scope = pd.Timestamp(data_end) + pd.Timedelta(days=1), "out-of-sample"
     else:
@@ -82,7 +89,8 @@ def evaluate_shipped(forecaster: Any, counts: pd.DataFrame, events: pd.DataFrame
     t0 = time.perf_counter()
     truth = _truth(counts)
     horizon = int(forecaster.horizon)
-    origins, scope = pick_origins(forecaster.metadata, truth["date"].max(), horizon, n_origins, step)
+    series = set(zip(truth["district"], truth["category"], strict=True))
+    origins, scope = pick_origins(forecaster.metadata, truth["date"].max(), horizon, n_origins, step, series)
     rows, scales = [], []
     for o in origins:
         fc = forecaster.predict_next_30_days(counts, events=events, weather=weather, districts=districts,
@@ -121,8 +129,7 @@ def evaluate_shipped(forecaster: Any, counts: pd.DataFrame, events: pd.DataFrame
 def summary(result: dict[str, Any]) -> dict[str, Any]:
     """The report's backtest dict: {"models": {...}, "n_origins": n, "scope": text}."""
     first = next(iter(result.values()))
-    short = {"out-of-sample": "(scored on days after the model's training data)",
-             "calibration block": "(scored on the model's held-out calibration days; coverage there is optimistic)"}
+    from crimecast.report.summary import SCOPE_SHORT as short
     return {"models": result, "n_origins": first["n_origins"], "scope": first["run"].get("scope_text", ""),
             "scope_short": short.get(first["run"].get("scope", ""), ""),
             "protocol": "shipped model scored without retraining at origins "

@@ -21,6 +21,9 @@ from crimecast.report.cards import model_warnings
 from crimecast.report.evaluation import backtest_rows
 
 ATTENTION_DAYS = 7
+SCOPE_SHORT = {"out-of-sample": "(scored on days after the model's training data)",
+               "other data": "(the model was trained on other data: every scored day is unseen)",
+               "calibration block": "(scored on the model's held-out calibration days; coverage there is optimistic)"}
 TOP_DISTRICTS = 5
 MAX_REVIEW = 8
 THUMB_PX = 200
@@ -147,7 +150,7 @@ def review_queue(classifications: pd.DataFrame | None) -> pd.DataFrame | None:
     if q.empty:
         return q
     flags = q["uncertain"].fillna(False).astype(bool) if "uncertain" in q.columns else [False] * len(q)
-    q["reason"] = ["uncertain → human review" if u else "rated High: look now" for u in flags]
+    q["reason"] = ["uncertain → human review" if u else "look now" for u in flags]
     ts = next((k for k in ("created_at", "classified_at", "time") if k in q.columns), None)
     if ts:
         q = q.sort_values(ts, ascending=False, key=lambda s: pd.to_datetime(s, errors="coerce", utc=True))
@@ -198,12 +201,13 @@ def _review(queue: pd.DataFrame | None, links: Mapping[str, tuple]) -> str:
         key = str(r.get(key_col, "?"))
         thumb, full, _ = links.get(key, (None, None, None))
         img = (f'<a href="{html.escape(full)}"><img src="{html.escape(thumb)}" alt="{html.escape(key)}"></a>'
-               if thumb else f'<a href="{html.escape(full)}">open</a>' if full else "")
+               if thumb else f'<a class="novid" href="{html.escape(full)}">▶ open the clip</a>' if full else "")
         conf = r.get("confidence")
         conf_s = f" {float(conf):.0%}" if isinstance(conf, int | float) and conf == conf else ""
         level = html.escape(str(r.get("risk_level", "?")).capitalize())
         cards.append(f'<figure class="thumb">{img}<figcaption><span class="risk-{level}">{level}{conf_s}</span> · '
-                     f"{html.escape(str(r['reason']))}<br><code>{html.escape(key)}</code></figcaption></figure>")
+                     f"{html.escape(str(r['reason']))}<br><code>{html.escape(key.rsplit('/', 1)[-1])}</code>"
+                     "</figcaption></figure>")
     more = f"<p>… and {len(queue) - MAX_REVIEW} more.</p>" if len(queue) > MAX_REVIEW else ""
     return (head + f"<p>{len(queue)} upload(s) rated High or uncertain. "
             '<a href="#classifications">All classifications</a></p><div class="thumbs">' + "".join(cards)
@@ -224,10 +228,16 @@ def trust_line(backtest: dict | None) -> str:
     if model.empty:
         return "The backtest holds only baselines: the model itself was not validated in this run."
     m = model.iloc[0]
-    extra = backtest if isinstance(backtest, dict) else {}
+    extra = dict(backtest) if isinstance(backtest, dict) else {}
+    own = (extra.get("models") or {}).get(m["model"]) if isinstance(extra.get("models"), dict) else None
+    if isinstance(own, dict):  # one metrics.json per model (what the forecast job reads): its own run facts
+        run = own.get("run") if isinstance(own.get("run"), dict) else {}
+        extra.setdefault("n_origins", own.get("n_origins"))
+        extra.setdefault("scope_short", SCOPE_SHORT.get(str(run.get("scope", "")), ""))
     n_o = extra.get("n_origins")
     label = str(m["model"]).split(" (")[0]
-    parts = [f"in the backtest{f' ({n_o} origins × 30 days)' if n_o else ''} the {html.escape(label)} forecast was off "
+    span = f" ({n_o} origin{'' if n_o == 1 else 's'} × 30 days)" if n_o else ""
+    parts = [f"in the backtest{span} the {html.escape(label)} forecast was off "
              f"by {m['mae']:.1f} incidents/day on average"]
     if not base.empty:
         b = base.iloc[0]
