@@ -3,7 +3,7 @@
 Who imports it: the jobs (which write the keys), the API (which reads them), the demo, the scripts and
 `infra/` (IAM scoping, lifecycle rules, Glue table locations). It is pure (standard library only, nothing
 imported at module level but `json`, `re` and `dataclasses`), so `infra/` can import it as it imports
-`crimecast.env_names`. A test (tests/test_house.py) fails when a string literal of one of the prefixes or key
+`crimecast.env_names`. A test (tests/unit/test_house.py) fails when a string literal of one of the prefixes or key
 fragments below appears anywhere else under functions/, infra/ or scripts/: new keys get a constant or a
 key builder here, and callers use it.
 
@@ -129,8 +129,10 @@ def promotions_log_key(model_prefix: str = MODELS + FORECASTER) -> str:
 
 
 # --- what the "no layout literals elsewhere" test guards -----------------------------------------------------
-STORAGE_PREFIXES = (INCOMING, UPLOAD_RECORDS, DATA, MODELS, RESULTS, FORECASTS, RUNS, REPORTS, ATHENA)
-KEY_FRAGMENTS = (RESULT_JSON, RESULT_ROWS, ROWS_PARTITION, FORECASTS_PARTITION, FORECAST_PART, MANIFEST, BACKTEST)
+STORAGE_PREFIXES = (INCOMING, UPLOAD_RECORDS, DATA, MODELS, RESULTS, FORECASTS, RUNS, REPORTS, ATHENA,
+                    FEEDS, CONFIG, INCIDENTS, MONITORING)  # not COUNTS: "counts/…" is also a data/ sub-path
+KEY_FRAGMENTS = (RESULT_JSON, RESULT_ROWS, ROWS_PARTITION, FORECASTS_PARTITION, FORECAST_PART, MANIFEST, BACKTEST,
+                 SERVING, MONTH_PARTITION, PROMOTIONS_LOG)
 
 
 def norm_prefix(value: str) -> str:

@@ -33,7 +33,7 @@ def _py_files(*roots: str) -> list[Path]:
     out = []
     for r in roots:
         for p in sorted((ROOT / r).rglob("*.py")):
-            if not {"cdk.out", "__pycache__", "build"} & set(p.relative_to(ROOT).parts):
+            if not {"cdk.out", "__pycache__", "build", "node_modules", ".venv"} & set(p.relative_to(ROOT).parts):
                 out.append(p)
     return out
 

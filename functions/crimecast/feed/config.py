@@ -10,6 +10,8 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from crimecast import layout as L
+
 
 class IngestConfigError(ValueError):
     """config/ingest.json cannot be used; the message names the field."""
@@ -53,7 +55,7 @@ _STR_REQUIRED = ("date_col", "district_col", "category_col")
 _STR_OPTIONAL = ("id_col", "date_format", "timezone", "lat_col", "lon_col", "min_date")
 
 
-def parse_config(obj: Any, where: str = "config/ingest.json") -> IngestConfig:
+def parse_config(obj: Any, where: str = L.INGEST_CONFIG) -> IngestConfig:
     """An `IngestConfig` from a JSON object (dict) or JSON text; IngestConfigError naming the field."""
     if isinstance(obj, bytes | str):
         try:
