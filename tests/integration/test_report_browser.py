@@ -149,3 +149,67 @@ def test_empty_run_and_missing_intervals_render_and_explain(browser, tmp_path):
     assert _js_errors(browser) == []
     assert "no prediction intervals" in browser.find_element("tag name", "body").text
     assert browser.execute_script("return document.getElementById('fig-forecast').data.length") == 2
+
+
+def test_first_screen_holds_the_action_summary(browser, tmp_path):
+    # Given a report of the embedded real Chicago data, with review items that have real sample pictures
+    from crimecast.chicago import load_embedded
+
+    hist = load_embedded().counts
+    districts = sorted(hist["district"].unique())
+    rng = np.random.default_rng(5)
+    fc = pd.DataFrame([(d, di, "ALL") for d in pd.date_range("2022-02-13", periods=30) for di in districts],
+                      columns=["date", "district", "category"])
+    fc["run_date"], fc["horizon"] = pd.Timestamp("2026-12-02"), (fc["date"] - pd.Timestamp("2022-02-12")).dt.days
+    fc["y_pred"] = rng.gamma(30, 1.0, len(fc))
+    for lvl, (a, b) in {"80": (0.75, 1.25), "95": (0.6, 1.45)}.items():
+        fc[f"lo{lvl}"], fc[f"hi{lvl}"] = fc["y_pred"] * a, fc["y_pred"] * b
+    fc["model_version"] = "f1"
+    pics = sorted((ROOT / "data" / "samples" / "images").rglob("*.jpg"))[:6]
+    cls = pd.DataFrame({"key": [f"incoming/cam/{p.name}" for p in pics], "risk_level": ["High"] * 3 + ["Low"] * 3,
+                        "confidence": 0.9, "uncertain": [False] * 3 + [True] * 3,
+                        "created_at": pd.date_range("2026-12-01", periods=len(pics), freq="h")})
+    backtest = {"models": {"lstm (shipped f1)": {"overall": {"mae": 4.6, "coverage80": 0.8, "coverage95": 0.95},
+                                                 "n_origins": 3, "run": {"scope": "calibration block"}},
+                           "ets": {"overall": {"mae": 5.0}}, "seasonal_naive": {"overall": {"mae": 6.7}}}}
+    index = build_report(tmp_path / "r", forecasts=fc, history=hist, backtest=backtest, allocation=allocate(fc, 40),
+                         classifications=cls, run_date="2026-12-02",
+                         review_images={k: p.read_bytes() for k, p in zip(cls["key"], pics, strict=True)},
+                         model_info={"forecaster": {"version": "f1", "trained_on": {"kind": "real"}},
+                                     "classifier": {"version": "c1", "trained_on": {"kind": "synthetic"}}})
+    # When Chromium opens it in a laptop-sized window
+    browser.set_window_size(1300, 900)
+    try:
+        _open(browser, index)
+        assert _js_errors(browser) == []
+        # Then the header states the data's last day and the forecast window,
+        header = browser.find_element("tag name", "header").text
+        assert "data to 2022-02-12 · forecast 2022-02-13 – 2022-03-14" in header and "1,754 days after" in header
+        # and the first screen (no scrolling) holds the action summary: the synthetic-model warning, the trust line,
+        # the districts needing attention and the review thumbnails (loaded pictures, linked)
+        visible = browser.execute_script("""
+          const h = window.innerHeight, out = {};
+          const on = e => { if (!e) return false; const r = e.getBoundingClientRect();
+                            return r.top >= 0 && r.top < h && r.height > 0; };
+          out.warn = on(document.querySelector('#summary .warn'));
+          out.trust = on(document.querySelector('#summary .trust'));
+          out.table = on(document.querySelector('#summary table.summary tbody tr'));
+          const imgs = [...document.querySelectorAll('#summary .thumb img')];
+          out.thumbs = imgs.filter(i => on(i) && i.complete && i.naturalWidth > 0 && i.closest('a')).length;
+          return out;""")
+        assert visible == {"warn": True, "trust": True, "table": True, "thumbs": visible["thumbs"]}, visible
+        assert visible["thumbs"] >= 3
+        text = browser.find_element("id", "summary").text
+        assert "Needs attention 2022-02-13 – 2022-02-19" in text and "SYNTHETIC" in text and "Trust:" in text
+        # No section of this complete run is empty (only "missing" notes)
+        empty = browser.execute_script(
+            "return [...document.querySelectorAll('main section')].filter(s => [...s.children].every("
+            "c => c.tagName === 'H2' || c.classList.contains('lead') || c.classList.contains('missing'))"
+            ").map(s => s.id)")
+        assert empty == ["monitoring"] or empty == [], empty  # forecast monitoring needs an earlier run
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        shot = SHOTS / "report_first_screen.png"
+        browser.save_screenshot(str(shot))
+        assert shot.stat().st_size > 20_000
+    finally:
+        browser.set_window_size(1300, 2400)
