@@ -191,10 +191,15 @@ def _load(kind: str, store: Storage, key: str, version: str, cache_dir: str) -> 
 
 
 def load_classifier(store: Storage, settings: object) -> tuple[object, ModelRef]:
-    """The `CrimeImageClassifier` named by the settings, fetched and loaded once per process."""
+    """The `CrimeImageClassifier` named by the settings, fetched and loaded once per process; when a clip model
+    is deployed (models/clip/<version>/), videos go to it (`crimecast.vision.clip_router`)."""
+    from crimecast.vision.clip_router import RoutedClassifier, load_clip
+
     s = settings
-    return _load("classifier", store, s.classifier_model_key, s.classifier_model_version,  # type: ignore[attr-defined]
-                 s.model_cache_dir)  # type: ignore[attr-defined]
+    model, ref = _load("classifier", store, s.classifier_model_key,  # type: ignore[attr-defined]
+                       s.classifier_model_version, s.model_cache_dir)  # type: ignore[attr-defined]
+    clip, _clip_ref = load_clip(store, s.model_cache_dir)  # type: ignore[attr-defined]
+    return (RoutedClassifier(model, Serialized(clip)) if clip is not None else model), ref
 
 
 def load_forecaster(store: Storage, settings: object) -> tuple[object, ModelRef]:

@@ -46,9 +46,14 @@ def expand_paths(paths: list[str]) -> list[str]:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     from crimecast.vision import CrimeImageClassifier, InputError
+    from crimecast.vision.clip_model import is_clip_model
 
-    clf = CrimeImageClassifier().load_model(args.model)
     items = expand_paths(args.paths)
+    if is_clip_model(args.model):  # a clip model's directory: the clip decision for each video
+        from crimecast.vision.clip_cli import classify_with_clip_model
+
+        return classify_with_clip_model(args.model, items, args.json, args.max_seconds)
+    clf = CrimeImageClassifier().load_model(args.model)
     failures = 0
     for path in items:
         try:

@@ -1,0 +1,65 @@
+"""Rolling clip decision on a live feed: the clip model over a sliding window of the last N seconds.
+
+Frames arrive one by one with their time (camera or video). Frames are kept on the model's sampling grid
+(`sampling.fps`), each kept frame is encoded and its optical flow to the previous kept frame measured once
+(the same functions as `decode_sampled` + `frame_features`), and every kept frame yields the clip decision
+over the kept frames of the last `window_s` seconds (windows, aggregation, High segments as for a file).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from crimecast.vision.clip_motion import MOTION_DIM, motion_features, to_grey_small
+
+
+class RollingClip:
+    def __init__(self, clf: object, window_s: float = 10.0) -> None:
+        self.clf = clf
+        self.window_s = float(window_s)
+        self.reset()
+
+    def reset(self) -> None:
+        self.buf: deque[tuple[float, np.ndarray]] = deque()
+        self.prev_grey: np.ndarray | None = None
+        self.prev_t: float | None = None
+        self.next_t: float | None = None
+
+    def add(self, t: float, rgb: np.ndarray) -> dict | None:
+        """Feed one RGB uint8 frame at time `t` (s); returns the rolling decision when the frame was kept."""
+        import cv2
+
+        clf = self.clf
+        if self.prev_t is not None and t < self.prev_t:  # time went backwards: a new source
+            self.reset()
+        if self.next_t is not None and t + 1e-6 < self.next_t:
+            return None
+        step = 1.0 / clf.fps  # type: ignore[attr-defined]
+        self.next_t = (self.next_t if self.next_t is not None else t) + step
+        while self.next_t <= t:
+            self.next_t += step
+        small = cv2.resize(np.ascontiguousarray(rgb), (clf.size, clf.size),  # type: ignore[attr-defined]
+                           interpolation=cv2.INTER_AREA)
+        app = clf.encoder.encode(small[None])[0]  # type: ignore[attr-defined]
+        grey = to_grey_small(rgb)
+        if self.prev_grey is None:
+            mot = np.zeros(MOTION_DIM, np.float32)
+        else:
+            mot = motion_features(self.prev_grey, grey, t - float(self.prev_t))  # type: ignore[arg-type]
+            if len(self.buf) == 1:  # the first kept frame borrows the second's motion, as for a file
+                t0, f0 = self.buf[0]
+                self.buf[0] = (t0, np.concatenate([f0[: len(app)], mot]))
+        self.prev_grey, self.prev_t = grey, t
+        self.buf.append((t, np.concatenate([app, mot]).astype(np.float32)))
+        while self.buf and self.buf[0][0] < t - self.window_s + 1e-6:
+            self.buf.popleft()
+        times = [x[0] for x in self.buf]
+        feats = np.stack([x[1] for x in self.buf])
+        probs, starts, ends = clf.score_windows(feats, times)  # type: ignore[attr-defined]
+        out = clf.decide_clip(probs, starts, ends)  # type: ignore[attr-defined]
+        out["t"] = round(float(t), 3)
+        out["window_s"] = self.window_s
+        out["frames_in_window"] = len(times)
+        return out
