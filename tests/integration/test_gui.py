@@ -469,3 +469,44 @@ def test_the_model_warning_is_shown_before_start(display, tmp_path):
     assert state["model_warn"] and state["model_version"] == "v-synth"
     assert state["model_text"].startswith("⚠ Model v-synth (local) was trained on SYNTHETIC pictures only")
     _assert_nothing_cut_off(state)
+
+
+@pytest.fixture
+def real_api(aws, deployed_classifier):
+    """The API itself (the app the Lambda serves) under uvicorn on a free port, over the local S3."""
+    import socket
+
+    import uvicorn
+    from crimecast.api import create_app
+    from crimecast.settings import get_settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(get_settings(), aws.stores), host="127.0.0.1", port=port,
+                                           log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the API did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.slow
+def test_the_real_api_answers_are_shown_with_its_model_warning(display, tmp_path, real_api, classifier_model_dir):
+    """The window against the API itself: its answers, its model version and its synthetic-model flag."""
+    state, shot, _ = _run_gui(display, tmp_path, "--source", str(_any_video()), "--api", real_api,
+                              "--exit-after-results", "2", "--exit-after", "90")
+    assert state["errors"] == [] and len(state["results"]) >= 2
+    assert state["risk_text"].endswith(" risk") and state["results"][-1]["risk_level"] in COLOURS
+    meta = json.loads((classifier_model_dir / "metadata.json").read_text())
+    expected_kind = (meta.get("trained_on") or {}).get("kind", "unknown")
+    assert state["model_kind"] == expected_kind and state["model_warn"] == (expected_kind != "real")
+    assert state["model_text"].startswith(("⚠ " if expected_kind != "real" else "") + "Model ")
+    assert "(API)" in state["model_text"]
+    _assert_nothing_cut_off(state)
+    _save(shot, "gui_real_api.png")

@@ -73,6 +73,16 @@ def test_model_banner_from_an_api_answer():
     info = mi.from_api_result({"model_version": "a2", "model": {"trained_on": {"kind": "synthetic"}}})
     assert (info.version, info.kind, info.warn) == ("a2", "synthetic", True)
     assert mi.from_api_result({"model_version": "a3", "trained_on": {"kind": "real"}}).kind == "real"
+    # the API's ModelSummary, as crimecast.provenance.model_summary makes it
+    from crimecast.provenance import model_summary
+
+    summary = model_summary({"trained_on": {"kind": "real", "n_items": 900, "sources": ["surv-fight"]},
+                             "validation": {"macro_f1": 0.76}}, name="classifier", version="v4")
+    info = mi.from_api_result({"risk_level": "Low", "model_version": "v4", "model": summary})
+    assert (info.version, info.kind, info.warn) == ("v4", "real", False)
+    assert info.text == "Model v4 (API): trained on real images (900 images; surv-fight); validated macro-f1 0.76"
+    unstated = mi.from_api_result({"model": model_summary({}, name="classifier", version="v5")})
+    assert (unstated.version, unstated.kind, unstated.warn) == ("v5", "unknown", True)
 
 
 @pytest.mark.parametrize(("name", "data", "message"), [

@@ -11,8 +11,8 @@ The default local model is looked up in this order (the first that applies wins)
 
 1 and 2 are explicit: when they name a folder without a model the window says so instead of silently
 using another model. The model's metadata.json says what it was trained on (`trained_on.kind`:
-"real" or "synthetic"); the window shows the version and warns plainly for a synthetic-only model or
-one whose training data is not stated.
+"real" or "synthetic", read by `crimecast.provenance` as the API and the report read it); the window
+shows the version and warns plainly for a synthetic-only model or one whose training data is not stated.
 """
 
 from __future__ import annotations
@@ -85,11 +85,13 @@ def _first_number(d: Any, keys: tuple[str, ...]) -> tuple[str, float] | None:
 
 def describe(meta: dict[str, Any] | None, source: str = "local model") -> ModelInfo:
     """What the window says about a model from its metadata (or the API's `model` object)."""
+    from crimecast.provenance import model_summary
+
     meta = meta if isinstance(meta, dict) else {}
     version = str(meta.get("version") or meta.get("model_version") or "?")
     trained = meta.get("trained_on")
-    kind = str(trained.get("kind", "")).lower() if isinstance(trained, dict) else ""
-    if kind == "real":
+    kind = model_summary(meta, name="classifier", version=version)["trained_on_kind"]  # what the API and report say
+    if kind == "real" and isinstance(trained, dict):
         n = trained.get("n_items")
         sources = trained.get("sources") or []
         names = ", ".join(str(s.get("name", s)) if isinstance(s, dict) else str(s) for s in sources[:3])
@@ -122,8 +124,12 @@ def read_metadata(model_dir: Path) -> dict[str, Any] | None:
 def from_api_result(result: dict[str, Any]) -> ModelInfo | None:
     """The model banner from an API answer: its `model` object when the API sends one, else the version alone."""
     model = result.get("model")
-    if isinstance(model, dict):
-        return describe({"version": result.get("model_version"), **model}, "API")
+    if isinstance(model, dict):  # the API's ModelSummary: version, trained_on_kind, trained_on, validation, warning
+        trained = model.get("trained_on") if isinstance(model.get("trained_on"), dict) else {}
+        kind = model.get("trained_on_kind") or trained.get("kind")
+        return describe({"version": model.get("version") or result.get("model_version"),
+                         "trained_on": {**trained, "kind": kind} if kind else None,
+                         "validation": model.get("validation")}, "API")
     if isinstance(result.get("trained_on"), dict):
         return describe({"version": result.get("model_version"), "trained_on": result["trained_on"]}, "API")
     if result.get("model_version") is not None:
