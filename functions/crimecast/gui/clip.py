@@ -10,6 +10,7 @@ and is chosen in `decider_for`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from crimecast.gui.common import CLIP_WINDOW_S, MAX_TIMELINE, RISK_COLOURS
@@ -64,7 +65,61 @@ class KOfNDecider:
         return ClipDecision(lv, scope, why, t)
 
 
+CLIP_ENV = "CRIMECAST_CLIP_DIR"  # a clip model folder (metadata kind "clip"); else models/clip beside the classifier
+CLIP_LIVE_WINDOW_S = 10.0  # cameras: the clip model decides over the last 10 s
+CLIP_VIDEO_WINDOW_S = 600.0  # video files: the clip so far (its worst `span_s` stretch, as for a file upload)
+
+
+class ClipModelDecider:
+    """The clip model (crimecast.vision.clip_live.RollingClip) over a sliding window of the last N seconds of a
+    camera, or over the clip so far of a video file. Loaded on the worker thread at the first frame."""
+
+    def __init__(self, model_dir: Path, live_window_s: float = CLIP_LIVE_WINDOW_S) -> None:
+        self.model_dir, self.live_window_s = model_dir, live_window_s
+        self.kind = "video"
+        self._clf: Any = None
+        self._live: Any = None
+
+    def reset(self, kind: str) -> None:
+        self.kind, self._live = kind, None
+
+    def add(self, frame: Any, result: dict) -> ClipDecision | None:
+        from crimecast.vision.clip_live import RollingClip
+
+        if self._clf is None:
+            from crimecast.vision.clip_model import ClipClassifier
+
+            self._clf = ClipClassifier().load_model(self.model_dir)
+        if self._live is None:
+            self._live = RollingClip(self._clf, CLIP_VIDEO_WINDOW_S if self.kind == "video" else self.live_window_s)
+        d = self._live.add(float(frame.t), frame.rgb)
+        if d is None:
+            return None
+        scope = "Clip so far" if self.kind == "video" else f"Last {self.live_window_s:.0f} s"
+        segs = ", ".join(f"{s['start_s']:.1f}–{s['end_s']:.1f} s" for s in d["high_segments"][-2:])
+        why = f"clip model {d['confidence']:.2f}" + (", uncertain" if d["uncertain"] else "") + \
+            (f"; High at {segs}" if segs else "")
+        return ClipDecision(d["risk_level"], scope, why, float(frame.t))
+
+
+def clip_model_dir(backend: Any, env: dict[str, str] | None = None) -> Path | None:
+    """The clip model to use: $CRIMECAST_CLIP_DIR, else models/clip beside a local classifier; None if absent."""
+    import os
+
+    from crimecast.vision.clip_model import is_clip_model
+
+    env = os.environ if env is None else env
+    cands = [Path(env[CLIP_ENV])] if env.get(CLIP_ENV, "").strip() else []
+    if getattr(backend, "model_dir", None) is not None:
+        cands.append(Path(backend.model_dir).parent / "clip")
+    return next((d for d in cands if is_clip_model(d)), None)
+
+
 def decider_for(backend: Any) -> ClipDecider:
-    """The clip decider for a run: the model's own k-of-n rule (metadata `video`) when the back-end knows it."""
+    """The clip decider for a run: the clip model when one is found (`clip_model_dir`), else the image model's
+    own k-of-n rule (metadata `video`) when the back-end knows it."""
+    d = clip_model_dir(backend)
+    if d is not None:
+        return ClipModelDecider(d)
     k, n = backend.clip_rule() if hasattr(backend, "clip_rule") else (3, 5)
     return KOfNDecider(k, n)

@@ -1,0 +1,279 @@
+"""Train the clip risk model: frozen EfficientNet-Lite0 frame features + optical-flow motion features → a small
+temporal 1-D-conv head (TensorFlow), exported to TFLite and served by LiteRT (`crimecast.vision.clip_model`).
+
+Protocol (`crimecast train-clip-classifier --clips clips.csv --out M`):
+1. The frame encoder (.tflite, int8) is exported once; every clip is decoded on a fixed time grid and its
+   per-frame features computed by the serving code with that encoder, and cached (`clip_data`).
+2. Windows of `frames` consecutive samples: training windows every `train_stride` samples, scoring windows
+   every `serve_stride` samples (as served). A clip's probabilities come from its windows by the served rule
+   (`clip_timeline.aggregate`).
+3. k-fold group cross-validation (folds from the image trainer's `group_folds`: split by group_id, stratified
+   by source × class) → an out-of-fold prediction for every clip; repeated over `cv_seeds` fold seeds for
+   mean ± sd. Temperature and the High bias are fitted on the first seed's out-of-fold predictions.
+4. The shipped head is trained on all clips with the same fixed settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from crimecast.vision.calibration import apply_temperature, ece, fit_temperature
+from crimecast.vision.clip_features import window_indices
+from crimecast.vision.clip_timeline import aggregate
+from crimecast.vision.metrics import classification_report, decide, fit_high_bias
+
+try:  # the image trainer is being split into modules; either home works
+    from crimecast_training.data import group_folds
+except ImportError:  # pragma: no cover
+    from crimecast_training.classifier import group_folds
+from crimecast_training.clip_data import data_sha256, extract_all, file_sha256, load_clips, log, representative_frames
+from crimecast_training.clip_head import HeadConfig, export_head, fit_head
+
+LABELS = ["High", "Medium", "Low"]
+D_APP = 1280
+
+
+@dataclass
+class ClipConfig:
+    size: int = 160
+    sample_fps: float = 5.0
+    frames: int = 10
+    train_stride: int = 4
+    serve_stride: int = 5
+    span_s: float = 13.0
+    max_seconds: float = 120.0
+    folds: int = 5
+    cv_seeds: int = 3
+    seed: int = 0
+    min_high_recall: float = 0.9
+    abstain_threshold: float = 0.5
+    head: HeadConfig = field(default_factory=HeadConfig)
+    cache_dir: Path = Path(".cache/clip")
+
+
+def clip_windows(x: np.ndarray, times: np.ndarray, cfg: ClipConfig, stride: int):
+    """(windows (W, T, D), starts, ends) of one clip's per-frame features."""
+    idx = window_indices(len(x), cfg.frames, stride)
+    step = 1.0 / cfg.sample_fps
+    starts = np.array([times[i[0]] for i in idx])
+    ends = np.array([times[i[-1]] + step for i in idx])
+    return np.stack([x[i] for i in idx]), starts, ends
+
+
+def _times(n: int, cfg: ClipConfig) -> np.ndarray:
+    return np.arange(n) / cfg.sample_fps  # cached features are on the sampling grid
+
+
+def stack_train(feats: list[np.ndarray], y: np.ndarray, rows: np.ndarray, cfg: ClipConfig):
+    """Training windows of `rows`: each clip weighs 1 in total, classes balanced by clip counts."""
+    xs, ys, ws = [], [], []
+    counts = np.bincount(y[rows], minlength=3).astype(float)
+    cw = counts.sum() / (3 * np.maximum(counts, 1))
+    for r in rows:
+        w, _, _ = clip_windows(feats[r], _times(len(feats[r]), cfg), cfg, cfg.train_stride)
+        xs.append(w)
+        ys.append(np.full(len(w), y[r]))
+        ws.append(np.full(len(w), cw[y[r]] / len(w)))
+    x = np.concatenate(xs)
+    wt = np.concatenate(ws)
+    return x, np.concatenate(ys), wt * len(wt) / wt.sum()
+
+
+def predict_clips(model, feats: list[np.ndarray], rows: np.ndarray, cfg: ClipConfig) -> np.ndarray:
+    """Clip probabilities (len(rows), 3) from served-stride windows and the served aggregation rule."""
+    out = []
+    for r in rows:
+        w, s, e = clip_windows(feats[r], _times(len(feats[r]), cfg), cfg, cfg.serve_stride)
+        p = np.asarray(model(w, training=False), np.float64)
+        out.append(aggregate(p, s, e, cfg.span_s)[0])
+    return np.stack(out)
+
+
+def cross_validate(feats: list[np.ndarray], df: pd.DataFrame, cfg: ClipConfig, fold_seed: int) -> np.ndarray:
+    y = df["y"].to_numpy()
+    folds = group_folds(df, cfg.folds, seed=fold_seed)
+    oof = np.zeros((len(df), 3))
+    for k in range(cfg.folds):
+        tr, va = np.nonzero(folds != k)[0], np.nonzero(folds == k)[0]
+        x, yy, w = stack_train(feats, y, tr, cfg)
+        model = fit_head(x, yy, w, D_APP, cfg.head, seed=cfg.seed + 100 * fold_seed + k)
+        oof[va] = predict_clips(model, feats, va, cfg)
+    return oof
+
+
+def report(p: np.ndarray, df: pd.DataFrame, bias: np.ndarray | None = None) -> dict:
+    y = df["y"].to_numpy()
+    pred = decide(p, bias)
+    rep = classification_report(y, pred, LABELS, probs=p)
+    out = {"macro_f1": rep["macro_f1"], "accuracy": rep["accuracy"],
+           "high_recall": rep["per_class"]["High"]["recall"], "confusion": rep["confusion"], "ece": rep.get("ece")}
+    for src, idx in df.groupby("source").indices.items():
+        out[f"accuracy_{src}"] = round(float((pred[idx] == y[idx]).mean()), 4)
+    fights = (df["source"] == "surv-fight").to_numpy()  # fight + no-fight clips, as in ANCHORS.md
+    if fights.any():
+        out["fight_clip_accuracy"] = round(float((pred[fights] == y[fights]).mean()), 4)
+    return out
+
+
+def _code_version() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+                              cwd=Path(__file__).resolve().parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def prepare(clips: str | Path, cfg: ClipConfig) -> tuple[pd.DataFrame, list[np.ndarray], Path, np.ndarray]:
+    """Clips table, cached features (undecodable clips dropped) and the encoder .tflite they came from."""
+    from crimecast_training.clip_backbone import export_encoder
+
+    df = load_clips(clips)
+    enc = cfg.cache_dir / f"encoder_{cfg.size}_int8.tflite"
+    rep = None
+    if not enc.exists():
+        log(f"exporting the frame encoder ({cfg.size} px, int8) → {enc}")
+        rep = representative_frames(df, cfg.size)
+        enc.parent.mkdir(parents=True, exist_ok=True)
+        log(json.dumps(export_encoder(enc, cfg.size, rep)))
+    feats = extract_all(df, enc, cfg.sample_fps, cfg.max_seconds, cfg.cache_dir / "feats")
+    keep = np.array([f is not None for f in feats])
+    if not keep.all():
+        log(f"{(~keep).sum()} clip(s) could not be decoded and are left out")
+    df = df[keep].reset_index(drop=True)
+    return df, [f for f in feats if f is not None], enc, keep
+
+
+def train(clips: str | Path, out: str | Path, cfg: ClipConfig, command: str = "") -> dict:
+    t0 = time.perf_counter()
+    out = Path(out)
+    df, feats, enc, _ = prepare(clips, cfg)
+    if df["group_id"].nunique() < cfg.folds:
+        raise ValueError(f"{clips}: {df['group_id'].nunique()} groups, need at least --folds ({cfg.folds})")
+    y = df["y"].to_numpy()
+    runs, oof0 = [], None
+    for s in range(cfg.cv_seeds):
+        oof = cross_validate(feats, df, cfg, fold_seed=cfg.seed + s)
+        runs.append(report(oof, df))
+        log(f"CV fold seed {cfg.seed + s}: {json.dumps(runs[-1])}")
+        oof0 = oof if oof0 is None else oof0
+    temp = fit_temperature(oof0, y)
+    cal = apply_temperature(oof0, temp)
+    b, info = fit_high_bias(cal, y, high_index=0, min_recall=cfg.min_high_recall)
+    bias = np.array([b, 0.0, 0.0])
+    shipped = report(cal, df, bias)
+    shipped["ece"] = round(ece(cal, y), 4)
+    summary = {k: {"mean": round(float(np.mean([r[k] for r in runs])), 4),
+                   "sd": round(float(np.std([r[k] for r in runs], ddof=1)) if len(runs) > 1 else 0.0, 4)}
+               for k in runs[0] if isinstance(runs[0][k], float)}
+    log(f"CV summary over {len(runs)} fold seeds: {json.dumps(summary)}; shipped threshold: {json.dumps(shipped)}")
+    x, yy, w = stack_train(feats, y, np.arange(len(df)), cfg)
+    model = fit_head(x, yy, w, D_APP, cfg.head, seed=cfg.seed)
+    tmp_out = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp_out, ignore_errors=True)
+    tmp_out.mkdir(parents=True)
+    shutil.copyfile(enc, tmp_out / "encoder.tflite")
+    export_head(model, tmp_out / "model.tflite", cfg.frames, x.shape[2])
+    check = _check_export(model, tmp_out / "model.tflite", x[:16])
+    sha = data_sha256(df)
+    meta = {
+        "name": "clip", "kind": "clip", "version": time.strftime("clip-%Y%m%d-%H%M%S-") + sha[:8],
+        "labels": LABELS, "files": {"head": "model.tflite", "encoder": "encoder.tflite"},
+        "input": {"size": cfg.size, "encoder": "EfficientNet-Lite0 ImageNet (frozen), global pool, int8 TFLite",
+                  "feature_dim": int(x.shape[2]), "appearance_dim": D_APP, "motion_dim": int(x.shape[2] - D_APP)},
+        "sampling": {"fps": cfg.sample_fps, "frames": cfg.frames, "window_s": round(cfg.frames / cfg.sample_fps, 3),
+                     "stride": cfg.serve_stride, "span_s": cfg.span_s, "max_seconds": cfg.max_seconds},
+        "calibration": {"temperature": round(temp, 4), "decision_bias": bias.round(4).tolist(),
+                        "abstain_threshold": cfg.abstain_threshold, "high_bias_fit": info},
+        "trained_on": {"kind": "real", "sources": sorted(df["source"].unique().tolist()), "n_items": int(len(df)),
+                       "n_groups": int(df["group_id"].nunique()), "data_sha256": sha},
+        "validation": {"protocol": f"{cfg.folds}-fold group CV (group_id), {cfg.cv_seeds} fold seeds; clip = "
+                                   "served window aggregation", "per_seed": runs, "summary": summary,
+                       "shipped_threshold_on_oof_seed0": shipped, "tflite_vs_keras_max_abs_diff": check},
+        "command": command, "code_version": _code_version(),
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
+        "training": {"total_seconds": round(time.perf_counter() - t0, 1),
+                     "encoder_sha256": file_sha256(enc)},
+    }
+    (tmp_out / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
+    (tmp_out / "MODEL_CARD.md").write_text(model_card(meta))
+    out.mkdir(parents=True, exist_ok=True)
+    for f in tmp_out.iterdir():  # metadata.json last: a reader never sees new metadata with old files
+        if f.name != "metadata.json":
+            os.replace(f, out / f.name)
+    os.replace(tmp_out / "metadata.json", out / "metadata.json")
+    tmp_out.rmdir()
+    return meta
+
+
+def model_card(meta: dict) -> str:
+    v, s, c, t = meta["validation"], meta["sampling"], meta["calibration"], meta["trained_on"]
+    sh = v["shipped_threshold_on_oof_seed0"]
+    rows = "\n".join(f"| {k} | {x['mean']:.3f} ± {x['sd']:.3f} |" for k, x in v["summary"].items())
+    return f"""# Clip risk model ({meta['version']})
+
+Clip-level risk (High / Medium / Low) of CCTV video with calibrated confidence, abstention, a per-window
+risk timeline and High segments. Served by `crimecast.vision.clip_model.ClipClassifier` (LiteRT only).
+
+## What it is
+- `encoder.tflite`: EfficientNet-Lite0, ImageNet weights (frozen, not fine-tuned), global-average-pooled
+  1280-d features, int8 with float I/O, input {meta['input']['size']}×{meta['input']['size']} RGB 0..255.
+- motion: Farneback optical flow between consecutive sampled frames at 96×72 grey, {meta['input']['motion_dim']}
+  statistics per frame (`crimecast.vision.clip_motion`).
+- `model.tflite`: temporal head (per-stream projection, appearance change over time, two 1-D convolutions,
+  mean + max pooling over time), float32, input (1, {s['frames']}, {meta['input']['feature_dim']}).
+- Sampling: {s['fps']:g} frames/s, windows of {s['frames']} frames ({s['window_s']:g} s) every {s['stride']} frames;
+  clip = mean of the window probabilities inside its most alarming span of at most {s['span_s']:g} s.
+- Calibration: temperature {c['temperature']}, High bias {c['decision_bias'][0]} (log-odds, fitted on
+  out-of-fold predictions for High recall ≥ 0.9), abstain (uncertain, human review) below confidence
+  {c['abstain_threshold']}.
+
+## Trained on
+{t['n_items']} real clips, {t['n_groups']} source groups, sources {', '.join(t['sources'])}
+(`../shared/data/real-clips`, see its README for provenance and licences); data sha256 `{t['data_sha256'][:16]}…`.
+Command: `{meta['command']}`; code {meta['code_version'][:10]}.
+
+## Validation ({v['protocol']})
+| metric (argmax, mean ± sd over fold seeds) | value |
+|---|---|
+{rows}
+
+At the shipped threshold (temperature + High bias, fold seed 0 out-of-fold): macro-F1 {sh['macro_f1']:.3f},
+High recall {sh['high_recall']:.3f}, fight-clip accuracy {sh['fight_clip_accuracy']:.3f}, ECE {sh['ece']:.3f}.
+
+## Limits
+- Surveillance fight vs. no-fight clips cut from the same source videos remain the hard part (see
+  docs/benchmarks.md, Video); the High bias buys recall with false High alarms on no-fight clips.
+- Two sources only (one fight dataset, one staged shop); other cameras, angles and crowds are untested.
+  Shoplifting labels belong to whole clips. Not a basis for action without human review.
+"""
+
+
+def _check_export(model, path: Path, x: np.ndarray) -> float:
+    from crimecast.litert import interpreter_class
+
+    interp = interpreter_class()(model_path=str(path), num_threads=1)
+    interp.allocate_tensors()
+    i, o = interp.get_input_details()[0], interp.get_output_details()[0]
+    diffs = []
+    ref = np.asarray(model(x, training=False))
+    for n in range(len(x)):
+        interp.set_tensor(i["index"], x[n:n + 1].astype(np.float32))
+        interp.invoke()
+        diffs.append(np.abs(interp.get_tensor(o["index"])[0] - ref[n]).max())
+    worst = float(max(diffs))
+    if worst > 1e-3:
+        raise RuntimeError(f"{path}: TFLite head differs from Keras by {worst:.2e}")
+    return round(worst, 7)
+
+
+if __name__ == "__main__":  # pragma: no cover - used by the CLI
+    sys.exit("use: crimecast train-clip-classifier --clips clips.csv --out DIR")
