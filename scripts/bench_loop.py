@@ -164,7 +164,7 @@ def child_monitoring_setup(series: int, runs: int) -> dict:
 
 def measure_monitoring(series: int, runs: int) -> dict:
     import pandas as pd
-    from crimecast.monitoring.store import compute_monitoring, write_monitoring
+    from crimecast.monitoring.store import plan_monitoring, write_monitoring
     from crimecast.storage import LocalStorage
 
     root = CACHE / f"mon-{series}x{runs}"
@@ -172,10 +172,10 @@ def measure_monitoring(series: int, runs: int) -> dict:
     store = LocalStorage(root / "results")
     through = counts["date"].max()
     t, c = time.perf_counter(), _cpu()
-    mon, summary = compute_monitoring(store, counts, through, "2026-01-01")
-    t_compute = time.perf_counter() - t
-    write_monitoring(store, mon, summary, "2026-01-01")
-    return {"wall_s": time.perf_counter() - t, "cpu_s": _cpu() - c, "compute_s": t_compute, "rows": int(len(mon)),
+    plan = plan_monitoring(store, counts, through, "2026-01-01")
+    t_plan = time.perf_counter() - t
+    summary = write_monitoring(store, plan)
+    return {"wall_s": time.perf_counter() - t, "cpu_s": _cpu() - c, "compute_s": t_plan, "rows": summary["rows"],
             "runs": summary["runs"], "mae_28": summary["windows"]["28"]["overall"]["mae"]}
 
 
@@ -205,7 +205,7 @@ def child_retrain(series: int, profile: str) -> dict:
 # ---------------------------------------------------------------- driver
 def run_child(args: list[str], timeout: int = 3600) -> dict:
     env = {**os.environ, **ONE_CORE}
-    cmd = ["taskset", "-c", "0", sys.executable, __file__, "--child", *args]
+    cmd = ["taskset", "-c", os.environ.get("BENCH_CORE", "0"), sys.executable, __file__, "--child", *args]
     p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{p.stderr[-3000:]}")
@@ -269,7 +269,8 @@ def main() -> int:
         run_child(["mon-setup", str(a.series), str(a.runs)])
         r = run_child(["mon", str(a.series), str(a.runs)])
         lines += ["### Monitoring", "",
-                  "| series | runs | rows joined | compute (s) | compute + write, wall (s) | CPU (s) | peak RSS (MB) |",
+                  "| series | runs | rows joined | plan (s) | plan + join, write, summarise: wall (s) | CPU (s) | "
+                  "peak RSS (MB) |",
                   "|---|---|---|---|---|---|---|",
                   f"| {a.series:,} | {r['runs']} | {r['rows']:,} | {r['compute_s']:.1f} | {r['wall_s']:.1f} | "
                   f"{r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} |", "",

@@ -169,10 +169,10 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
                 log.warning("report without classifications: cannot read %s: %s",
                             results.uri(L.result_rows_prefix(prefixes.results)), exc)
                 recent = None
-        from crimecast.monitoring.store import compute_monitoring, write_monitoring
+        from crimecast.monitoring.store import plan_monitoring, write_monitoring
 
-        # earlier runs' forecasts joined with the counts as now known (monitoring/, the report's accuracy section)
-        mon_rows, monitoring = compute_monitoring(results, counts, counts["date"].max(), run_str, prefixes.forecasts)
+        # earlier runs to join with the counts as now known (monitoring/, the report's accuracy section)
+        mon_plan = plan_monitoring(results, counts, counts["date"].max(), run_str, prefixes.forecasts)
         timings["read_s"] = time.perf_counter() - t
         # --- nothing has been written yet; from here on the job computes, then writes ---
 
@@ -210,7 +210,7 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
         timings["serving_s"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        write_monitoring(results, mon_rows, monitoring, run_str)
+        monitoring = write_monitoring(results, mon_plan)  # one earlier run at a time (bounded memory)
         timings["monitoring_s"] = time.perf_counter() - t
 
         report_keys: list[str] = []

@@ -1,24 +1,35 @@
-"""What the forecast job calls: read the earlier runs, rebuild their monitoring rows against the counts as
-now known, write `monitoring/rows/run_date=…/part.parquet` (one object per run: a re-run replaces it) and
-`monitoring/summary/run_date=….json`. Runs whose forecasts all lie more than `LOOKBACK_DAYS` before the last
-complete day are left as they are (their windows are closed; corrections that old are rare). The forecast job
-calls `compute_monitoring` with its reads (before its first write) and `write_monitoring` after the forecasts."""
+"""What the forecast job calls. `plan_monitoring` (with the job's reads, before any write): the actual counts
+as a matrix and the earlier runs to check. `write_monitoring` (after the forecasts): one run at a time, read its
+forecasts, join them with the counts as now known, write `monitoring/rows/run_date=…/part.parquet` (one object per
+run: a re-run replaces it) and keep only per-(date, district, horizon) sums; then the summary
+`monitoring/summary/run_date=….json`. Memory stays at one run's rows (10 k series × 30 days), not 90 runs'.
+Runs whose forecasts all lie more than `LOOKBACK_DAYS` before the last complete day are left as they are
+(their windows are closed; corrections that old are rare)."""
 
 from __future__ import annotations
 
 import io
 import json
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from crimecast import layout as L
-from crimecast.monitoring.summary import summarize
+from crimecast.monitoring.summary import aggregate, summarize_sums
 from crimecast.monitoring.table import Actuals
 from crimecast.storage import Storage
 
 LOOKBACK_DAYS = 120  # the 90-day window + a 30-day horizon
+
+
+@dataclass
+class Plan:
+    through: pd.Timestamp
+    run_date: str
+    actuals: Actuals | None
+    runs: dict[str, str] = field(default_factory=dict)  # {run_date: forecasts key}, earlier runs only
 
 
 def forecast_runs(results: Storage, forecasts_prefix: str = L.FORECASTS) -> dict[str, str]:
@@ -33,37 +44,38 @@ def forecast_runs(results: Storage, forecasts_prefix: str = L.FORECASTS) -> dict
     return out
 
 
-def compute_monitoring(results: Storage, counts: pd.DataFrame, through: pd.Timestamp | str, run_date: str,
-                       forecasts_prefix: str = L.FORECASTS) -> tuple[pd.DataFrame | None, dict[str, Any]]:
-    """Read the runs in the look-back window (earlier than `run_date`) and join them with `counts` (no writes)."""
+def plan_monitoring(results: Storage, counts: pd.DataFrame, through: pd.Timestamp | str, run_date: str,
+                    forecasts_prefix: str = L.FORECASTS) -> Plan:
+    """The runs in the look-back window earlier than `run_date`, and the counts matrix (no writes)."""
     through = pd.Timestamp(through)
     lo = (through - pd.Timedelta(days=LOOKBACK_DAYS)).date().isoformat()
-    runs = {d: k for d, k in forecast_runs(results, forecasts_prefix).items() if lo <= d < run_date}
-    actuals = Actuals(counts, through) if runs else None
-    parts = [actuals.join(pd.read_parquet(io.BytesIO(results.get_bytes(k)))) for _, k in sorted(runs.items())
-             if actuals is not None]
-    parts = [p for p in parts if len(p)]
-    mon = pd.concat(parts, ignore_index=True) if parts else None
-    summary = summarize(mon if mon is not None else pd.DataFrame(columns=["run_date", "date"]), through, run_date)
-    return mon, summary
+    runs = {d: k for d, k in sorted(forecast_runs(results, forecasts_prefix).items()) if lo <= d < run_date}
+    return Plan(through, run_date, Actuals(counts, through) if runs else None, runs)
 
 
-def write_monitoring(results: Storage, mon: pd.DataFrame | None, summary: dict[str, Any], run_date: str) -> None:
-    """One Parquet object per earlier run (a re-run replaces it) and the run's summary JSON."""
-    if mon is not None:
-        for day, part in mon.groupby(mon["run_date"].dt.strftime("%Y-%m-%d"), sort=True):
-            buf = io.BytesIO()
-            part.to_parquet(buf, index=False, compression="zstd")
-            results.put_bytes(L.monitoring_rows_key(str(day)), buf.getvalue())
-    results.put_bytes(L.monitoring_summary_key(run_date), json.dumps(summary, indent=1).encode(), "application/json")
+def write_monitoring(results: Storage, plan: Plan) -> dict[str, Any]:
+    """Join, write and summarise run by run; returns (and stores) the summary."""
+    sums = []
+    for day, key in plan.runs.items():
+        assert plan.actuals is not None
+        part = plan.actuals.join(pd.read_parquet(io.BytesIO(results.get_bytes(key))))
+        if not len(part):
+            continue
+        buf = io.BytesIO()
+        part.to_parquet(buf, index=False, compression="zstd")
+        results.put_bytes(L.monitoring_rows_key(day), buf.getvalue())
+        sums.append(aggregate(part))
+    agg = pd.concat(sums, ignore_index=True) if sums else aggregate(pd.DataFrame())
+    summary = summarize_sums(agg, plan.through, plan.run_date, runs=len(sums))
+    results.put_bytes(L.monitoring_summary_key(plan.run_date), json.dumps(summary, indent=1).encode(),
+                      "application/json")
+    return summary
 
 
 def update_monitoring(results: Storage, counts: pd.DataFrame, through: pd.Timestamp | str, run_date: str,
                       forecasts_prefix: str = L.FORECASTS) -> dict[str, Any]:
-    """compute + write; returns the summary."""
-    mon, summary = compute_monitoring(results, counts, through, run_date, forecasts_prefix)
-    write_monitoring(results, mon, summary, run_date)
-    return summary
+    """plan + write; returns the summary."""
+    return write_monitoring(results, plan_monitoring(results, counts, through, run_date, forecasts_prefix))
 
 
 def read_monitoring(results: Storage) -> pd.DataFrame | None:
