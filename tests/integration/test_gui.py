@@ -375,6 +375,7 @@ def test_a_user_switching_to_a_text_file_sees_no_stale_result(display, tmp_path,
             proc.kill()
     assert proc.returncode == 0 and "Traceback" not in err, err
     assert after["run"] == 2 and after["results"] == []
+    assert after["model_version"] == "api-test", "the API's model stays shown for the same API"
     assert after["risk_text"] == "No result" and after["confidence_text"] == "" and after["detail_text"] == ""
     assert "not an image or video (it is a text file)" in after["action_text"]
     final = json.loads(state_path.read_text())

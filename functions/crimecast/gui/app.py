@@ -34,6 +34,7 @@ class App:
         self.queue: queue.Queue = queue.Queue()
         self.worker: Worker | None = None
         self._stopped: set[Worker] = set()  # stopped workers that may still be finishing a frame
+        self._api_models: dict[str, mi.ModelInfo] = {}  # API base URL → its model, as its last answer said
         self.run_id = 0
         self.results: list[tuple[float, dict]] = []
         self._last_poll: float | None = None
@@ -162,8 +163,9 @@ class App:
         except ClientError as exc:
             self.show_error(str(exc))
             return
-        if isinstance(backend, RemoteBackend):
-            self.banner.show(None, f"Model: the API's model ({backend.base_url}) is shown after its first answer")
+        if isinstance(backend, RemoteBackend):  # what this API said about its model last time, until it answers
+            self.banner.show(self._api_models.get(backend.base_url),
+                             f"Model: the API's model ({backend.base_url}) is shown after its first answer")
         else:  # known before the (slower) load, so even a run that fails on its source shows which model it had
             meta = mi.read_metadata(backend.model_dir)
             self.banner.show(mi.describe(meta, "local") if meta else None,
@@ -201,6 +203,8 @@ class App:
             self.set_status(msg[1])
         elif kind == "model":
             self.banner.show(msg[1])
+            if self.mode_var.get() == "api":
+                self._api_models[self.api_var.get().strip().rstrip("/")] = msg[1]
         elif kind == "frame":
             self._rgb = msg[2]
             self.draw_frame()
