@@ -74,3 +74,23 @@ def test_stale_maintained_counts_are_refused_and_nothing_is_written(stores):
         run_forecast_job(stores.data, stores.results, stores.reports, MeanForecaster(), run_date="2024-04-10",
                          max_stale_days=3)
     assert list(stores.results.list("")) == [] and list(stores.reports.list("")) == []
+
+
+def test_backfilled_runs_fill_the_first_runs_monitoring(tmp_path):
+    from crimecast.monitoring.backfill import backfill_runs
+
+    s = Stores.local(tmp_path)
+    days = pd.date_range("2024-01-01", "2024-04-30")
+    counts = pd.DataFrame({"date": days.repeat(2), "district": ["1", "2"] * len(days), "category": "THEFT",
+                           "count": [3, 1] * len(days)})
+    s.data.put_bytes("data/counts/counts.csv", counts.to_csv(index=False).encode())
+
+    class AsOf(MeanForecaster):
+        def predict_next_30_days(self, counts, events=None, weather=None, districts=None, as_of=None):
+            c = counts if as_of is None else counts[counts["date"] <= pd.Timestamp(as_of)]
+            return super().predict_next_30_days(c)
+
+    assert backfill_runs(s.results, AsOf(), counts, runs=3, step=7) == ["2024-04-10", "2024-04-17", "2024-04-24"]
+    m = run_forecast_job(s.data, s.results, s.reports, AsOf(), run_date="2024-05-01", with_report=False)
+    assert m["monitoring"]["28"]["n"] == 2 * (21 + 14 + 7) and m["monitoring"]["28"]["mae"] == 0
+    assert L.list_runs(s.results) == ["2024-05-01"]  # backfilled runs have no manifest: never served as latest
