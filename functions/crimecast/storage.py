@@ -276,8 +276,9 @@ def s3_client(endpoint_url: str | None = None) -> Any:
 
     endpoint = endpoint_url or os.environ.get(env_names.S3_ENDPOINT_URL) or None
     # Path-style addressing works with every local S3 (moto) and on AWS.
-    cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"},
-                 max_pool_connections=32)
+    # SigV4 explicitly: botocore otherwise presigns S3 URLs with the deprecated SigV2 (docs/security.md).
+    cfg = Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                 retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=32)
     return botocore.session.get_session().create_client("s3", endpoint_url=endpoint, config=cfg)
 
 

@@ -75,7 +75,7 @@ class ApiContext:
         return Prefixes.from_settings(self.settings)
 
 
-def get_context(request: Request) -> ApiContext:
+async def get_context(request: Request) -> ApiContext:  # async: no thread-pool hop per request
     ctx = getattr(request.app.state, "ctx", None)
     if ctx is None:
         s = get_settings()
