@@ -18,8 +18,9 @@ def model_card(meta: dict[str, Any]) -> str:
         "Global LSTM over every district × category series: an LSTM encoder of the last "
         f"{meta.get('feature_spec', {}).get('window')} days plus a direct per-day head over the forecast day's "
         "calendar, events and history features (recent levels, same-weekday means, last year's same days). It "
-        "outputs a multiplicative correction of a structural base (28-day mean × day-of-week profile × shrunk "
-        "seasonal shift × first-of-month profile); the correction's weight per horizon day and split-conformal "
+        "outputs a multiplicative correction of a structural base (level: the 28-day mean × the shrunk seasonal "
+        "shift of earlier years, averaged with the 91-day mean × its seasonal change; × day-of-week profile × "
+        "first-of-month profile); the correction's weight per horizon day and split-conformal "
         "80/95 % intervals are fitted on a held-out block. Served by LiteRT (no TensorFlow).", "",
         "## Trained on", "",
         f"- kind: **{t.get('kind')}**; sources: {', '.join(map(str, t.get('sources', []))) or '–'}",
