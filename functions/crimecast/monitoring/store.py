@@ -62,7 +62,7 @@ def write_monitoring(results: Storage, plan: Plan) -> dict[str, Any]:
         if not len(part):
             continue
         buf = io.BytesIO()
-        part.to_parquet(buf, index=False, compression="zstd")
+        part.to_parquet(buf, index=False, compression="snappy")
         results.put_bytes(L.monitoring_rows_key(day), buf.getvalue())
         sums.append(aggregate(part))
     agg = pd.concat(sums, ignore_index=True) if sums else aggregate(pd.DataFrame())

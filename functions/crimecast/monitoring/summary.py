@@ -26,7 +26,7 @@ def aggregate(mon: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=KEYS + SUMS)
     y = mon["y_true"].to_numpy(dtype=np.float64)
     err = mon["abs_err"].to_numpy(dtype=np.float64)
-    cols: dict[str, Any] = {"date": pd.to_datetime(mon["date"]).to_numpy(), "district": mon["district"].to_numpy(),
+    cols: dict[str, Any] = {"date": pd.to_datetime(mon["date"]).to_numpy(), "district": mon["district"].array,
                             "horizon": mon["horizon"].to_numpy(), "n": np.ones(len(mon)), "err": err, "y": y,
                             "in80": mon["in80"].to_numpy(dtype=np.float64),
                             "in95": mon["in95"].to_numpy(dtype=np.float64),
