@@ -247,14 +247,17 @@ def main() -> int:
     from benchlib import machine, write_section
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    lines = [f"Machine: {machine()}. One core per measurement (`taskset -c 0`, BLAS/Arrow/TF threads 1); "
-             "peak RSS is the measuring process's (imports included). Stores: local directories. The 2-core machine "
-             "is shared with other jobs (load average above): CPU seconds are the contention-free cost, wall time "
-             "includes waiting for the core.", ""]
+    cmd = "python scripts/bench_loop.py " + " ".join(sys.argv[1:])
+    head = [f"Machine: {machine()}. One core per measurement (`taskset -c $BENCH_CORE`, BLAS/Arrow/TF threads 1); "
+            "peak RSS is the measuring process's (imports included). Stores: local directories. The 2-core machine "
+            "is shared with other jobs (load average above): CPU seconds are the contention-free cost, wall time "
+            "includes waiting for the core.", ""]
+    sections: dict[str, list[str]] = {}
     if "feed" not in a.skip:
-        lines += ["### Feed ingest: a 100 k-row export into a stored history",
-                  "", "| history | incidents stored | wall (s) | CPU (s) | peak RSS (MB) | months rewritten | added | "
-                  "re-sent/corrected |", "|---|---|---|---|---|---|---|---|"]
+        lines = ["A 100 k-row export (7 days of history re-sent, 10 % of it corrected ids, + 3 new days) merged into "
+                 "a stored history of 2,740 incidents/day.", "",
+                 "| history | incidents stored | wall (s) | CPU (s) | peak RSS (MB) | months rewritten | added | "
+                 "re-sent/corrected |", "|---|---|---|---|---|---|---|---|"]
         for y in a.years:
             setup = run_child(["feed-setup", str(y)])
             r = run_child(["feed", str(y)])
@@ -264,31 +267,32 @@ def main() -> int:
                          f"{s['updated'] + s['unchanged']:,} |")
             print(lines[-1], flush=True)
         lines += ["", "Goal: ≤ 60 s and ≤ 2 GB on one core for 5 M incidents, cost independent of the years stored "
-                  "(only the months an export spans are read and rewritten).", ""]
+                  "(only the months an export spans are read and rewritten)."]
+        sections["Daily loop: feed ingest"] = lines
     if "monitoring" not in a.skip:
         run_child(["mon-setup", str(a.series), str(a.runs)])
         r = run_child(["mon", str(a.series), str(a.runs)])
-        lines += ["### Monitoring", "",
-                  "| series | runs | rows joined | plan (s) | plan + join, write, summarise: wall (s) | CPU (s) | "
-                  "peak RSS (MB) |",
-                  "|---|---|---|---|---|---|---|",
-                  f"| {a.series:,} | {r['runs']} | {r['rows']:,} | {r['compute_s']:.1f} | {r['wall_s']:.1f} | "
-                  f"{r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} |", "",
-                  "Goal: 10 k series × 90 days of runs within 30 s on one core.", ""]
-        print(lines[-4], flush=True)
+        sections["Daily loop: monitoring"] = [
+            "| series | runs | rows joined | plan (s) | plan + join, write, summarise: wall (s) | CPU (s) | "
+            "peak RSS (MB) |", "|---|---|---|---|---|---|---|",
+            f"| {a.series:,} | {r['runs']} | {r['rows']:,} | {r['compute_s']:.1f} | {r['wall_s']:.1f} | "
+            f"{r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} |", "",
+            "Goal: 10 k series × 90 days of runs within 30 s on one core."]
+        print(sections["Daily loop: monitoring"][2], flush=True)
     if a.retrain:
-        lines += [f"### Retrain (profile {a.profile}: `crimecast_training.retrain.train_challenger`)", "",
-                  "| series | days | wall (s) | CPU (s) | peak RSS (MB) |", "|---|---|---|---|---|"]
+        lines = [f"Profile `{a.profile}` of `crimecast_training.retrain.train_challenger` (the retrain function's "
+                 "trainer: `train` + `export`), 4 years of daily counts per series.", "",
+                 "| series | days | wall (s) | CPU (s) | peak RSS (MB) |", "|---|---|---|---|---|"]
         for n in a.retrain:
             r = run_child(["retrain", str(n), a.profile], timeout=5400)
             lines.append(f"| {n:,} | {r['days']} | {r['wall_s']:.0f} | {r['cpu_s']:.0f} | {r['peak_rss_mb']:.0f} |")
             print(lines[-1], flush=True)
-        lines.append("")
-    cmd = "python scripts/bench_loop.py " + " ".join(sys.argv[1:])
-    lines.append(f"Command: `{cmd.strip()}`")
-    if not a.no_write:
-        write_section("Daily loop", "\n".join(lines))
-    print("\n".join(lines))
+        sections[f"Daily loop: retrain ({a.profile})"] = lines
+    for title, lines in sections.items():
+        body = "\n".join(head + lines + ["", f"Command: `{cmd.strip()}`"])
+        if not a.no_write:
+            write_section(title, body)
+        print(f"## {title}\n{body}\n")
     return 0
 
 

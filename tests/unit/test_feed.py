@@ -59,7 +59,8 @@ def test_overlapping_exports_with_corrections_count_each_incident_once(tmp_path)
     c = read_counts(s, through="2024-03-10")
     assert int(c["count"].sum()) == 4
     got = c[c["count"] > 0].set_index(["date", "district", "category"])["count"].to_dict()
-    assert got[(pd.Timestamp("2024-03-08"), "3", "THEFT")] == 1 and (pd.Timestamp("2024-03-08"), "1", "THEFT") not in got
+    assert got[(pd.Timestamp("2024-03-08"), "3", "THEFT")] == 1
+    assert (pd.Timestamp("2024-03-08"), "1", "THEFT") not in got
     # And the counts are zero-filled over every series and day up to the last complete day
     assert len(read_counts(s)) == c[["district", "category"]].drop_duplicates().shape[0] * 3
 
@@ -101,7 +102,7 @@ def test_rejected_rows_future_and_before_history(tmp_path):
 
 @pytest.mark.parametrize("content,word", [
     (b"", "empty"),
-    ("ID,When,District,Primary Type\n1,2024-03-07,1,THEFT\n".encode(), "column layout changed"),
+    (b"ID,When,District,Primary Type\n1,2024-03-07,1,THEFT\n", "column layout changed"),
     (HEADER.encode() + b"1,2024-03-07,1,TH\xe9FT,a\n", "UTF-8"),
 ])
 def test_unusable_export_gets_an_error_record_and_changes_nothing(tmp_path, content, word):

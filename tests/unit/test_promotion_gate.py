@@ -28,7 +28,8 @@ class Scaled:
         for (d, c), g in counts.groupby(["district", "category"]):
             m = g.sort_values("date")["count"].to_numpy()[-28:].mean() * self.factor
             for h in range(1, 31):
-                rows.append((last + pd.Timedelta(days=h), d, c, h, m, m - 1.3 * np.sqrt(m + 1), m + 1.3 * np.sqrt(m + 1)))
+                half = 1.3 * np.sqrt(m + 1)
+                rows.append((last + pd.Timedelta(days=h), d, c, h, m, m - half, m + half))
         return pd.DataFrame(rows, columns=["date", "district", "category", "horizon", "y_pred", "lo80", "hi80"])
 
 
