@@ -116,13 +116,7 @@ def _main(a: argparse.Namespace) -> int:
     model_dirs = demo_inputs.choose_models(a, demo_data, _say)
     backtest = None
     if a.backtest_origins > 0:  # on the second core while the system starts: the shipped model vs the baselines
-        import concurrent.futures as cf
-        import multiprocessing as mp
-
-        pool = cf.ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=demo_inputs.worker_init)
-        backtest = pool.submit(demo_inputs.shipped_backtest, model_dirs["forecaster"], demo_data.tables,
-                               a.backtest_origins)
-        pool.shutdown(wait=False)  # the worker exits once the backtest is done
+        backtest = demo_inputs.start_backtest(model_dirs["forecaster"], demo_data.tables, a.backtest_origins)
         t_backtest = time.perf_counter()
 
     from moto.server import ThreadedMotoServer
@@ -200,7 +194,7 @@ def _main(a: argparse.Namespace) -> int:
             levels[str(label)] = levels.get(str(label), 0) + 1
         _say(f"classified {len(media)} uploads from incoming/: {levels}; running the forecast job")
         if backtest is not None:  # the report's backtest: the shipped model vs the baselines, no retraining
-            result = backtest.result()
+            result = backtest()
             for name, metrics in result.items():
                 slug = "lstm" if name.startswith("lstm") else name
                 stores.data.put_bytes(f"{settings.data_prefix}{layout.BACKTEST}{slug}/{layout.BACKTEST_METRICS}",

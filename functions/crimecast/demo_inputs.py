@@ -157,6 +157,41 @@ def worker_init() -> None:
     quiet.quiet_logs()
 
 
+def start_backtest(model_dir: Path, tables: dict[str, Path], n_origins: int) -> Any:
+    """Run `shipped_backtest` in a separate (daemon) process on the other core; returns a function that waits for
+    and returns its result. Ctrl-C or an error in the demo ends the worker with the demo."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_backtest_worker, args=(send, model_dir, tables, n_origins), daemon=True,
+                       name="crimecast-demo-backtest")
+    proc.start()
+    send.close()
+
+    def result() -> dict[str, Any]:
+        try:
+            ok, payload = recv.recv()
+        except EOFError:
+            raise DemoInputError(f"the backtest worker ended without a result (exit code {proc.exitcode})") from None
+        proc.join(10)
+        if not ok:
+            raise DemoInputError(f"the backtest of the shipped forecaster failed: {payload}")
+        return payload
+
+    return result
+
+
+def _backtest_worker(conn: Any, model_dir: Path, tables: dict[str, Path], n_origins: int) -> None:
+    worker_init()
+    try:
+        conn.send((True, shipped_backtest(model_dir, tables, n_origins)))
+    except Exception as exc:  # noqa: BLE001 - reported by the parent
+        conn.send((False, f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
 def shipped_backtest(model_dir: Path, tables: dict[str, Path], n_origins: int) -> dict[str, Any]:
     """{model: metrics.json dict} for the shipped forecaster vs the baselines (no retraining; seconds)."""
     import warnings

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
-import select
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -32,20 +33,27 @@ def _models(tmp_path, classifier_model_dir, forecaster_model_dir):
     return models
 
 
-def _read_until(proc: subprocess.Popen, pattern: str, timeout: float) -> str:
-    """stdout lines until one contains `pattern` (the demo keeps serving after it)."""
+def _read_until(proc: subprocess.Popen, lines: queue.Queue, pattern: str, timeout: float) -> str:
+    """stdout lines (collected by a reader thread) until one contains `pattern` (the demo keeps serving after it)."""
     seen = []
     end = time.time() + timeout
     while time.time() < end:
-        ready, _, _ = select.select([proc.stdout], [], [], 1.0)
-        if ready:
-            line = proc.stdout.readline()
-            if not line:
+        try:
+            line = lines.get(timeout=1.0)
+        except queue.Empty:
+            if proc.poll() is not None:
                 break
-            seen.append(line)
-            if pattern in line:
-                return "".join(seen)
+            continue
+        seen.append(line)
+        if pattern in line:
+            return "".join(seen)
     raise AssertionError(f"no {pattern!r} within {timeout} s; got:\n" + "".join(seen)[-3000:])
+
+
+def _reader(stream, lines: queue.Queue) -> threading.Thread:
+    t = threading.Thread(target=lambda: [lines.put(x) for x in iter(stream.readline, "")], daemon=True)
+    t.start()
+    return t
 
 
 def test_demo_on_the_embedded_real_data_serves_until_sigint_even_when_inherited_ignored(
@@ -58,8 +66,11 @@ def test_demo_on_the_embedded_real_data_serves_until_sigint_even_when_inherited_
                              "--port", "0", "--images", "4", "--backtest-origins", "1"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    lines: queue.Queue = queue.Queue()
+    errors: queue.Queue = queue.Queue()
+    readers = [_reader(proc.stdout, lines), _reader(proc.stderr, errors)]
     try:
-        head = _read_until(proc, "serving the API until Ctrl-C", timeout=900)
+        head = _read_until(proc, lines, "serving the API until Ctrl-C", timeout=900)
         # Then it said what it runs on, served the API, and the report holds every section
         assert "crimecast demo starting" in head and "embedded real data: Chicago, 22 police districts" in head
         assert "backtest of the shipped forecaster vs 3 baselines" in head
@@ -87,10 +98,14 @@ def test_demo_on_the_embedded_real_data_serves_until_sigint_even_when_inherited_
         # And Ctrl-C (SIGINT) stops it cleanly although it was inherited ignored
         proc.send_signal(signal.SIGINT)
         try:
-            rest, err = proc.communicate(timeout=60)
+            proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
+        for r in readers:
+            r.join(10)
+        rest = "".join(iter(lambda: lines.get() if not lines.empty() else None, None))
+        err = "".join(iter(lambda: errors.get() if not errors.empty() else None, None))
     assert proc.returncode == 0, err[-3000:]
     assert "shutting down" in rest and "stopped: API and local S3 shut down" in rest
     # Quiet logs: nothing from TensorFlow/LiteRT, no warnings or tracebacks, on either stream
