@@ -17,7 +17,9 @@ def model_summary(meta: dict[str, Any] | None, *, name: str, version: str | None
     kind = str((trained or {}).get("kind", "")).lower()
     kind = kind if kind in ("real", "synthetic") else "unknown"
     what = "images" if name == "classifier" else "data"
-    if kind == "synthetic":
+    if version is None:  # no model deployed: nothing is served, so nothing to warn about (health lists it)
+        warning = None
+    elif kind == "synthetic":
         warning = (f"The {name} model {version} was trained on synthetic {what} only: its answers on real "
                    f"{'camera footage' if name == 'classifier' else 'crime data'} are not reliable. "
                    "Do not act on them without a human check.")

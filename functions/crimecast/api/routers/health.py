@@ -44,7 +44,7 @@ def _health(ctx: ApiContext) -> dict[str, Any]:
         log.warning("health: cannot list forecast runs: %s", exc)
         runs = []
         problems.append("forecasts: cannot list the forecast runs")
-    warnings = [m["warning"] for m in summaries if m["warning"] and m["version"]]
+    warnings = [m["warning"] for m in summaries if m["warning"]]
     return {"status": "ok" if not problems else "degraded", "version": __version__, "models": models,
             "model_summaries": summaries, "warnings": warnings,
             "latest_run": runs[-1] if runs else None, "runs": len(runs), "problems": problems}
