@@ -29,13 +29,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def code_version() -> str:
-    """The git commit of the code (+ "-dirty" when forecasting/training files differ from it)."""
+    """The git commit of the code (+ "-dirty" when the forecaster's tracked files differ from it)."""
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                              timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "functions/crimecast/forecast",
-                                "training/crimecast_training"], cwd=ROOT, capture_output=True, text=True,
-                               timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                "functions/crimecast/forecast", "training/crimecast_training/forecaster*.py"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
         return (sha or "unknown") + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
