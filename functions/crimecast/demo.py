@@ -48,8 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--train", action="store_true", help="train missing models here (otherwise a missing model is an "
                    "error: the demo never trains unless asked)")
     p.add_argument("--units", type=int, default=40, help="patrol units for the report's allocation (default 40)")
-    p.add_argument("--backtest-origins", type=int, default=4,
-                   help="origins of the shipped-model backtest in the report (default 4; 0 = none)")
+    p.add_argument("--backtest-origins", type=int, default=3,
+                   help="origins (30 days each, 28 apart) of the shipped-model backtest in the report (default 3; "
+                   "0 = none)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000, help="API port (a free one is picked if it is taken)")
     p.add_argument("--s3-port", type=int, default=0, help="local S3 port (default: any free port)")
