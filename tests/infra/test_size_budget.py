@@ -162,17 +162,27 @@ def test_trimmed_bundle_runs_under_python312(built_bundles: Any, lambda_runtime_
 def test_synthesized_api_function_is_at_most_100_mib(synthesized: tuple[dict[str, Any], Path],
                                                       built_bundles: Any) -> None:
     """Issue 16: the API function as synthesized (its code asset + its layers' assets) ≤ 100 MiB unzipped."""
+    import json
+
     from cdk_helpers import resources
 
-    tpl, _ = synthesized
+    tpl, tpl_path = synthesized
     fns = {k: v for k, v in resources(tpl, "AWS::Lambda::Function").items()
            if v["Properties"].get("Handler") == "crimecast.handlers.api.handler"}
     assert len(fns) == 1, sorted(fns)
     (api,) = fns.values()
     layers = resources(tpl, "AWS::Lambda::LayerVersion")
-    paths = [Path(api["Metadata"]["aws:asset:path"])]
+    # Each Code/Content S3Key is "<asset hash>.zip"; the assets manifest says which directory that asset is.
+    (manifest,) = tpl_path.parent.glob("*.assets.json")
+    files = json.loads(manifest.read_text())["files"]
+
+    def source(code: dict[str, Any]) -> Path:
+        src = Path(files[code["S3Key"].split(".")[0]]["source"]["path"])
+        return src if src.is_absolute() else tpl_path.parent / src
+
+    paths = [source(api["Properties"]["Code"])]
     for ref in api["Properties"].get("Layers", []):
-        paths.append(Path(layers[ref["Ref"]]["Metadata"]["aws:asset:path"]))
+        paths.append(source(layers[ref["Ref"]]["Properties"]["Content"]))
     sizes = {str(p): built_bundles.mib(p) for p in paths}
     total = sum(sizes.values())
     print(f"\nsynthesized API function: {total:.1f} MiB unzipped ({sizes})")
