@@ -36,6 +36,7 @@ VIDEO_MAX_SECONDS = PREFIX + "VIDEO_MAX_SECONDS"
 S3_ENDPOINT_URL = PREFIX + "S3_ENDPOINT_URL"  # local moto server in the demo; unset on AWS
 MAX_OBJECT_BYTES = PREFIX + "MAX_OBJECT_BYTES"  # largest uploaded object the S3-drop classifier reads
 UPLOADS_PREFIX = PREFIX + "UPLOADS_PREFIX"  # default "uploads/": presigned-upload records (not a trigger)
+REPORT_ALLOCATION_UNITS = PREFIX + "REPORT_ALLOCATION_UNITS"  # forecast job: patrol units in the report (unset: none)
 MAX_STALE_DAYS = PREFIX + "MAX_STALE_DAYS"  # forecast job: refuse maintained counts older than this (days)
 
 # Powertools reads these itself; listed so infra sets them from one place.

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     video_max_seconds: float | None = _env(E.VIDEO_MAX_SECONDS, None, "longest video accepted, seconds")
     max_stale_days: Annotated[int, Field(ge=0, le=365)] = _env(
         E.MAX_STALE_DAYS, 3, "forecast job: refuse when the feed's last complete day is older than this (days)")
+    report_allocation_units: Annotated[int, Field(ge=1)] | None = _env(
+        E.REPORT_ALLOCATION_UNITS, None, "forecast job: patrol units the report's allocation plans (unset: no plan)")
     s3_endpoint_url: str | None = _env(E.S3_ENDPOINT_URL, None, "S3 endpoint (moto server locally; unset on AWS)")
 
     @field_validator("incoming_prefix", "results_prefix", "forecasts_prefix", "reports_prefix", "data_prefix",

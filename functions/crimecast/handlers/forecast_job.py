@@ -8,6 +8,7 @@ from crimecast.handlers import CORRELATION_EVENTBRIDGE, Units, make_logger, make
 from crimecast.jobs.forecast_job import NoCountsError, Prefixes, run_forecast_job
 from crimecast.models_cache import load_forecaster
 from crimecast.monitoring.metrics import publish_monitoring
+from crimecast.report.job_inputs import model_cards
 from crimecast.settings import get_settings
 from crimecast.storage import Stores
 
@@ -33,7 +34,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         forecaster, ref = load_forecaster(stores.models, settings)
         manifest = run_forecast_job(stores.data, stores.results, stores.reports, forecaster,
                                     run_date=run_date_of(event), prefixes=prefixes, model_info=ref.as_dict(),
-                                    max_stale_days=settings.max_stale_days)
+                                    max_stale_days=settings.max_stale_days,
+                                    allocation_units=settings.report_allocation_units, uploads=stores.uploads,
+                                    report_models=model_cards(stores.models,
+                                                              {"classifier": settings.classifier_model_key}))
     except NoCountsError as exc:
         metrics.add_metric(name="ForecastJobNoCounts", unit=Units.Count, value=1)
         metrics.add_metric(name="ForecastJobErrors", unit=Units.Count, value=1)

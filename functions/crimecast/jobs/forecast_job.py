@@ -124,11 +124,14 @@ def _read(data: Storage, key: str, kind: str, tmp: Path, **kw: Any) -> pd.DataFr
 def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecaster: Any, *,
                      run_date: str | date | None = None, prefixes: Prefixes = Prefixes(),
                      model_info: dict[str, Any] | None = None, with_report: bool = True,
-                     allocation_units: int | None = None, max_stale_days: int = 3) -> dict[str, Any]:
+                     allocation_units: int | None = None, max_stale_days: int = 3,
+                     uploads: Storage | None = None, report_models: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the whole job once; returns the manifest (also stored, last). Timings in seconds.
 
     model_info: where the model came from (`ModelRef.as_dict()`), copied into the manifest.
     allocation_units: when set, the report includes a patrol plan for that many units.
+    uploads: the uploads store, for thumbnails of the uploads waiting for review in the report (optional).
+    report_models: {name: metadata.json} of the other models (classifier, clip) for the report's model card.
     """
     import pandas as pd
 
@@ -160,6 +163,7 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
         # (incidents, backtest metrics) fails the run and leaves the previous run untouched. Unreadable
         # classification rows only drop the report's activity section.
         recent = backtest = incidents = None
+        review: dict[str, bytes] = {}
         if with_report:
             incidents = _read_incidents(data, inputs["incidents"], tmp) if "incidents" in inputs else None
             backtest = read_backtests(data, prefixes.data)
@@ -169,6 +173,9 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
                 log.warning("report without classifications: cannot read %s: %s",
                             results.uri(L.result_rows_prefix(prefixes.results)), exc)
                 recent = None
+            from crimecast.report.job_inputs import review_images
+
+            review = review_images(uploads, recent)
         from crimecast.monitoring.store import plan_monitoring, write_monitoring
 
         # earlier runs to join with the counts as now known (monitoring/, the report's accuracy section)
@@ -200,6 +207,10 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
                 results.delete(info.key)
         timings["parquet_s"] = time.perf_counter() - t
 
+        t = time.perf_counter()
+        monitoring = write_monitoring(results, mon_plan)  # one earlier run at a time (bounded memory)
+        timings["monitoring_s"] = time.perf_counter() - t
+
         # The API's copy of the run (numpy-readable: no pandas/pyarrow in the API function), before the manifest.
         t = time.perf_counter()
         from crimecast.serving import build_artifact
@@ -209,10 +220,6 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
                           "application/octet-stream")
         timings["serving_s"] = time.perf_counter() - t
 
-        t = time.perf_counter()
-        monitoring = write_monitoring(results, mon_plan)  # one earlier run at a time (bounded memory)
-        timings["monitoring_s"] = time.perf_counter() - t
-
         report_keys: list[str] = []
         if with_report:
             t = time.perf_counter()
@@ -221,9 +228,11 @@ def run_forecast_job(data: Storage, results: Storage, reports: Storage, forecast
                 from crimecast.allocation import allocate
 
                 allocation = allocate(fc, int(allocation_units))
-            meta = {"forecaster": {**getattr(forecaster, "metadata", {}), **(model_info or {})}}
+            meta = {"forecaster": {**getattr(forecaster, "metadata", {}), **(model_info or {})},
+                    **(report_models or {})}
             report_keys = _publish_report(reports, prefixes, run_str, fc, counts, meta, allocation, recent,
-                                          backtest=backtest, incidents=incidents, monitoring=monitoring)
+                                          backtest=backtest, incidents=incidents, monitoring=monitoring,
+                                          review_images=review)
             timings["report_s"] = time.perf_counter() - t
 
     timings["total_s"] = time.perf_counter() - t_start
@@ -281,14 +290,15 @@ def recent_classifications(results: Storage, day: date, results_prefix: str = L.
 def _publish_report(reports: Storage, prefixes: Prefixes, run_str: str, fc: pd.DataFrame, counts: pd.DataFrame,
                     model_info: dict[str, Any], allocation: pd.DataFrame | None,
                     classifications: pd.DataFrame | None = None, *, backtest: dict[str, Any] | None = None,
-                    incidents: pd.DataFrame | None = None, monitoring: dict[str, Any] | None = None) -> list[str]:
+                    incidents: pd.DataFrame | None = None, monitoring: dict[str, Any] | None = None,
+                    review_images: dict[str, bytes] | None = None) -> list[str]:
     from crimecast.report import build_report
 
     with tempfile.TemporaryDirectory(prefix="crimecast-report-") as td:
         out = Path(td)
         build_report(out, forecasts=fc, history=counts, run_date=run_str, model_info=model_info,
                      allocation=allocation, classifications=classifications, backtest=backtest, incidents=incidents,
-                     monitoring=monitoring)
+                     monitoring=monitoring, review_images=review_images)
         files = sorted(p for p in out.rglob("*") if p.is_file())
         # index.html last, so a reader never gets a page whose scripts are not there yet.
         files.sort(key=lambda p: p.name == "index.html")
