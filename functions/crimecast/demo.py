@@ -149,6 +149,9 @@ def _main(a: argparse.Namespace) -> int:
     stores = Stores.from_settings(settings, client=client)
     versions = {name: upload_model(stores.models, d, settings.classifier_model_key if name == "classifier"
                                    else settings.forecaster_model_key) for name, d in model_dirs.items()}
+    clip_dir = model_dirs["forecaster"].parent / "clip"
+    if (clip_dir / "metadata.json").is_file() and (clip_dir / "model.tflite").is_file():  # for the model card
+        versions["clip"] = upload_model(stores.models, clip_dir, layout.model_key("clip"))
     _say(f"models uploaded: {', '.join(f'{k} {v}' for k, v in versions.items())}")
     for kind, path in demo_data.tables.items():
         stores.data.upload_file(path, f"{settings.data_prefix}{kind}/{path.name}")

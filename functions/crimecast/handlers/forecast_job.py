@@ -6,6 +6,7 @@ from typing import Any
 
 from crimecast.handlers import CORRELATION_EVENTBRIDGE, Units, make_logger, make_metrics
 from crimecast.jobs.forecast_job import NoCountsError, Prefixes, run_forecast_job
+from crimecast.layout import model_key
 from crimecast.models_cache import load_forecaster
 from crimecast.monitoring.metrics import publish_monitoring
 from crimecast.report.job_inputs import model_cards
@@ -36,8 +37,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                                     run_date=run_date_of(event), prefixes=prefixes, model_info=ref.as_dict(),
                                     max_stale_days=settings.max_stale_days,
                                     allocation_units=settings.report_allocation_units, uploads=stores.uploads,
-                                    report_models=model_cards(stores.models,
-                                                              {"classifier": settings.classifier_model_key}))
+                                    report_models=model_cards(stores.models, {
+                                        "classifier": settings.classifier_model_key,
+                                        "clip": model_key("clip")}))
     except NoCountsError as exc:
         metrics.add_metric(name="ForecastJobNoCounts", unit=Units.Count, value=1)
         metrics.add_metric(name="ForecastJobErrors", unit=Units.Count, value=1)

@@ -17,13 +17,15 @@ MAX_REVIEW_BYTES = 5_000_000  # a picture larger than this gets a link-less entr
 def model_cards(models: Storage, keys: dict[str, str]) -> dict[str, dict[str, Any]]:
     """{name: metadata.json} of the latest version under each model key (e.g. {"classifier": "models/classifier"});
     a model that is missing or unreadable is left out with a warning (the card then says "no metadata")."""
-    from crimecast.models_cache import resolve_version
+    from crimecast.models_cache import ModelNotFoundError, resolve_version
 
     out: dict[str, dict[str, Any]] = {}
     for name, key in keys.items():
         try:
             version = resolve_version(models, key.strip("/"), "latest")
             meta = json.loads(models.get_bytes(f"{key.strip('/')}/{version}/metadata.json"))
+        except ModelNotFoundError:  # not deployed (e.g. no clip model): nothing to show, nothing to warn about
+            continue
         except Exception as exc:  # noqa: BLE001 - the card says what is missing; the forecast run goes on
             log.warning("model card without the %s: %s", name, exc)
             continue
