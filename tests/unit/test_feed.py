@@ -147,7 +147,7 @@ def test_only_touched_months_are_rewritten(tmp_path):
 
 
 def test_ingest_save_config_and_id_col(tmp_path):
-    from conftest import run_cli
+    from testlib import run_cli  # `crimecast ...` in a subprocess
 
     cfg = tmp_path / "ingest.json"
     p = run_cli("ingest", "--date-col", "Date", "--district-col", "District", "--category-col", "Primary Type",
