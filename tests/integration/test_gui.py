@@ -313,6 +313,7 @@ def test_nothing_is_cut_off_at_the_default_and_the_smallest_size(display, tmp_pa
     # uncertain → human review, shown as its own banner and in the status line
     assert state["review_text"].startswith("UNCERTAIN → human review")
     assert "(uncertain → human review)" in state["status"]
+    assert state["action_text"].startswith("Action if confirmed: monitor the camera")
     assert state["risk_text"] == "Medium risk" and state["confidence_text"] == "confidence 41% (below threshold)"
     # the API's model is synthetic-only: the banner warns
     assert state["model_warn"] and state["model_kind"] == "synthetic" and "SYNTHETIC" in state["model_text"]

@@ -72,7 +72,8 @@ class ResultPanel:
         self.confidence.configure(text=(f"confidence {conf:.0%}" if isinstance(conf, int | float) else "confidence —")
                                   + (" (below threshold)" if uncertain else ""))
         action = str(r.get("action") or "")
-        self.action.configure(text=f"Action: {action}" if action else "", fg="black")
+        label = "Action if confirmed" if uncertain else "Action"
+        self.action.configure(text=f"{label}: {action}" if action else "", fg="black")
         probs = r.get("probabilities") or {}
         detail = "  ".join(f"{k} {v:.2f}" for k, v in probs.items() if isinstance(v, int | float))
         self.detail.configure(text=f"{detail} · frame at {t:.1f} s · {r.get('latency_ms', '?')} ms")
