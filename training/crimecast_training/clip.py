@@ -193,7 +193,8 @@ def train(clips: str | Path, out: str | Path, cfg: ClipConfig, command: str = ""
                      "stride": cfg.serve_stride, "span_s": cfg.span_s, "max_seconds": cfg.max_seconds},
         "calibration": {"temperature": round(temp, 4), "decision_bias": bias.round(4).tolist(),
                         "abstain_threshold": cfg.abstain_threshold, "high_bias_fit": info},
-        "trained_on": {"kind": "real", "sources": sorted(df["source"].unique().tolist()), "n_items": int(len(df)),
+        "trained_on": {"kind": "synthetic" if df["source"].str.startswith("synth").all() else "real",
+                       "sources": sorted(df["source"].unique().tolist()), "n_items": int(len(df)),
                        "n_groups": int(df["group_id"].nunique()), "data_sha256": sha},
         "validation": {"protocol": f"{cfg.folds}-fold group CV (group_id), {cfg.cv_seeds} fold seeds; clip = "
                                    "served window aggregation", "per_seed": runs, "summary": summary,
@@ -218,6 +219,7 @@ def model_card(meta: dict) -> str:
     v, s, c, t = meta["validation"], meta["sampling"], meta["calibration"], meta["trained_on"]
     sh = v["shipped_threshold_on_oof_seed0"]
     rows = "\n".join(f"| {k} | {x['mean']:.3f} ± {x['sd']:.3f} |" for k, x in v["summary"].items())
+    fights = f", fight-clip accuracy {sh['fight_clip_accuracy']:.3f}" if "fight_clip_accuracy" in sh else ""
     return f"""# Clip risk model ({meta['version']})
 
 Clip-level risk (High / Medium / Low) of CCTV video with calibrated confidence, abstention, a per-window
@@ -247,7 +249,7 @@ Command: `{meta['command']}`; code {meta['code_version'][:10]}.
 {rows}
 
 At the shipped threshold (temperature + High bias, fold seed 0 out-of-fold): macro-F1 {sh['macro_f1']:.3f},
-High recall {sh['high_recall']:.3f}, fight-clip accuracy {sh['fight_clip_accuracy']:.3f}, ECE {sh['ece']:.3f}.
+High recall {sh['high_recall']:.3f}{fights}, ECE {sh['ece']:.3f}.
 
 ## Limits
 - Surveillance fight vs. no-fight clips cut from the same source videos remain the hard part (see
