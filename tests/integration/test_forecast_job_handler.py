@@ -63,7 +63,10 @@ def test_rerunning_the_same_date_replaces_the_run(aws, deployed_forecaster, data
     fc = pd.read_parquet(io.BytesIO(aws.stores.results.get_bytes("forecasts/run_date=2026-11-27/part.parquet")))
     assert not fc.duplicated(["date", "district", "category"]).any()
     second = json.loads(aws.stores.results.get_bytes("runs/2026-11-27/manifest.json"))
-    assert second["rows"] == first["rows"] and _keys(aws.stores.results, "runs/") == ["runs/2026-11-27/manifest.json"]
+    assert second["rows"] == first["rows"]
+    # the run's manifest and the API's serving artifact (issue 16), replaced in place
+    assert _keys(aws.stores.results, "runs/") == ["runs/2026-11-27/manifest.json", "runs/2026-11-27/serving.npz"]
+    assert second["serving_key"] == "runs/2026-11-27/serving.npz"
 
 
 def test_job_without_counts_fails_clearly_and_writes_nothing(aws, deployed_forecaster, lambda_context, capsys):
