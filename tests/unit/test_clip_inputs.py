@@ -62,6 +62,9 @@ def test_decode_caps_long_videos(tmp_path: Path):
     v = write_video(tmp_path / "long.mp4", 50, fps=10.0)
     c = decode_sampled(v, 5.0, 32, 2.0)
     assert c.truncated and c.times_s[-1] <= 2.0 and "first" in c.notes[0]
+    # big frames at a high rate: the decoded-pixel budget shortens the analysed part, and says why
+    b = decode_sampled(v, 5.0, 32, 120.0, max_decoded_pixels=64 * 48 * 10 * 2.5)
+    assert b.truncated and b.times_s[-1] <= 2.5 and "decode budget for 64×48 at 10 fps" in b.notes[0]
 
 
 @pytest.mark.parametrize("make", ["zero_frames", "garbage", "audio_only", "truncated"])

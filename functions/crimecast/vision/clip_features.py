@@ -18,6 +18,9 @@ from crimecast.vision.clip_motion import sequence_motion, to_grey_small
 from crimecast.vision.decode import InputError
 
 MAX_SIDE_PIXELS = 8192 * 8192  # refuse absurd frame sizes before decoding many of them
+# Every source frame is decoded (mp4v/H.264 cannot skip): cap the decoded pixels per video so a long 4K 60-fps
+# file costs seconds, not minutes: ≈ 2 min of 1080p30 or 16 s of 4K60 (3 s of 4K60 mp4v took ≈ 3 s CPU here).
+MAX_DECODED_PIXELS = 8e9
 
 
 @dataclass
@@ -33,7 +36,8 @@ class SampledClip:
     notes: list[str] = field(default_factory=list)
 
 
-def decode_sampled(path: str | os.PathLike[str], sample_fps: float, size: int, max_seconds: float) -> SampledClip:
+def decode_sampled(path: str | os.PathLike[str], sample_fps: float, size: int, max_seconds: float,
+                   max_decoded_pixels: float = MAX_DECODED_PIXELS) -> SampledClip:
     """Decode `path` and keep one frame every 1/`sample_fps` s of video time (at most `max_seconds` of video).
 
     Frames are resized (stretch, INTER_AREA) to size×size RGB for the encoder and to small grey for the flow.
@@ -53,6 +57,12 @@ def decode_sampled(path: str | os.PathLike[str], sample_fps: float, size: int, m
         if not (0 < src_fps < 1000):
             src_fps = 0.0
         duration = n_total / src_fps if src_fps and n_total > 0 else None
+        budget_note = None
+        if src_fps and width * height > 0:
+            budget_s = max_decoded_pixels / (width * height * src_fps)
+            if budget_s < max_seconds:
+                max_seconds = max(budget_s, 1.0)
+                budget_note = f"decode budget for {width}×{height} at {src_fps:g} fps"
         rgb, grey, times = [], [], []
         truncated, next_t, idx, last_t = False, 0.0, 0, -1.0
         step = 1.0 / sample_fps
@@ -86,7 +96,8 @@ def decode_sampled(path: str | os.PathLike[str], sample_fps: float, size: int, m
         raise InputError(f"{path}: video has no decodable frames")
     notes = []
     if truncated:
-        notes.append(f"analysed the first {times[-1]:.1f} s only (cap: {max_seconds:g} s)")
+        notes.append(f"analysed the first {times[-1]:.1f} s only (cap: {max_seconds:.3g} s"
+                     + (f", {budget_note})" if budget_note else ")"))
     if len(rgb) == 1:
         notes.append("a single frame: no motion could be measured")
     return SampledClip(np.stack(rgb), grey, times, duration, src_fps or None, width, height, truncated, notes)
