@@ -94,3 +94,28 @@ def test_backfilled_runs_fill_the_first_runs_monitoring(tmp_path):
     m = run_forecast_job(s.data, s.results, s.reports, AsOf(), run_date="2024-05-01", with_report=False)
     assert m["monitoring"]["28"]["n"] == 2 * (21 + 14 + 7) and m["monitoring"]["28"]["mae"] == 0
     assert L.list_runs(s.results) == ["2024-05-01"]  # backfilled runs have no manifest: never served as latest
+
+
+def test_unchanged_runs_are_not_rewritten_and_corrections_are(stores):
+    from crimecast.feed.state import read_counts
+    from crimecast.monitoring.backfill import backfill_runs
+    from crimecast.monitoring.store import plan_monitoring, write_monitoring
+
+    class AsOf(MeanForecaster):
+        def predict_next_30_days(self, counts, events=None, weather=None, districts=None, as_of=None):
+            return super().predict_next_30_days(counts[counts["date"] <= pd.Timestamp(as_of)])
+
+    _drop(stores, "a.csv", pd.date_range("2024-01-01", "2024-03-31"), "2024-04-01")
+    counts = read_counts(stores.data)
+    backfill_runs(stores.results, AsOf(), counts, runs=2, step=7)
+
+    def write(run_date, c):
+        return write_monitoring(stores.results, plan_monitoring(stores.results, c, c["date"].max(), run_date))
+
+    first, again = write("2024-04-01", counts), write("2024-04-02", counts)
+    assert first["partitions_written"] == len(first["fingerprints"]) == 2
+    assert again["partitions_written"] == 0 and again["rows"] == first["rows"]  # nothing changed: nothing rewritten
+    fixed = counts.copy()
+    fixed.loc[fixed["date"] == fixed["date"].max(), "count"] += 1  # a late record on the last complete day
+    third = write("2024-04-03", fixed)
+    assert third["partitions_written"] == 2 and third["rows"] == first["rows"]

@@ -8,6 +8,7 @@ Runs whose forecasts all lie more than `LOOKBACK_DAYS` before the last complete 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -53,20 +54,50 @@ def plan_monitoring(results: Storage, counts: pd.DataFrame, through: pd.Timestam
     return Plan(through, run_date, Actuals(counts, through) if runs else None, runs)
 
 
+def _fingerprint(part: pd.DataFrame) -> str:
+    """What decides whether a run's stored rows are still right: its rows, forecasts and actuals."""
+    h = hashlib.sha1(str(len(part)).encode())
+    for col in ("date", "horizon", "y_pred", "y_true", "y_ma28", "y_snaive"):
+        h.update(part[col].to_numpy().tobytes())
+    h.update(part["district"].cat.codes.to_numpy().tobytes() if hasattr(part["district"], "cat") else b"")
+    return h.hexdigest()
+
+
+def _previous_fingerprints(results: Storage, run_date: str) -> dict[str, str]:
+    """{run_date: fingerprint} from the newest earlier summary (empty when there is none)."""
+    keys = sorted(i.key for i in results.list(L.MONITORING_SUMMARY) if i.key < L.monitoring_summary_key(run_date))
+    if not keys:
+        return {}
+    try:
+        return dict(json.loads(results.get_bytes(keys[-1])).get("fingerprints") or {})
+    except ValueError:
+        return {}
+
+
 def write_monitoring(results: Storage, plan: Plan) -> dict[str, Any]:
-    """Join, write and summarise run by run; returns (and stores) the summary."""
+    """Join, write and summarise run by run; returns (and stores) the summary. A run whose rows are unchanged
+    since the previous summary (same fingerprint: no new complete day in its horizon, no correction of its
+    actuals, same forecasts) is not rewritten."""
     sums = []
+    before = _previous_fingerprints(results, plan.run_date)
+    prints: dict[str, str] = {}
+    written = 0
     for day, key in plan.runs.items():
         assert plan.actuals is not None
         part = plan.actuals.join(pd.read_parquet(io.BytesIO(results.get_bytes(key))))
         if not len(part):
             continue
-        buf = io.BytesIO()
-        part.to_parquet(buf, index=False, compression="snappy")
-        results.put_bytes(L.monitoring_rows_key(day), buf.getvalue())
+        prints[day] = fp = _fingerprint(part)
+        if before.get(day) != fp or not results.exists(L.monitoring_rows_key(day)):
+            buf = io.BytesIO()
+            part.to_parquet(buf, index=False, compression="snappy")
+            results.put_bytes(L.monitoring_rows_key(day), buf.getvalue())
+            written += 1
         sums.append(aggregate(part))
     agg = pd.concat(sums, ignore_index=True) if sums else aggregate(pd.DataFrame())
     summary = summarize_sums(agg, plan.through, plan.run_date, runs=len(sums))
+    summary["partitions_written"] = written
+    summary["fingerprints"] = prints
     results.put_bytes(L.monitoring_summary_key(plan.run_date), json.dumps(summary, indent=1).encode(),
                       "application/json")
     return summary
