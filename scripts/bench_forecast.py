@@ -149,12 +149,20 @@ def chicago_table(level: str, res: dict[str, dict]) -> list[str]:
         gain = 1 - _score(res["lstm"]["pred"])["mae"] / best
         sc = _score(res["lstm"]["pred"])
         goal = {"district": 0.700, "category": 0.740}.get(level)
-        lines += ["", f"Shipped forecaster: {r:.3f} × seasonal-naive (goal ≤ {goal}) → "
-                      f"{'met' if goal and r <= goal else '**missed**'}; vs LightGBM in the same run "
+        need = 5 if goal is None else 6
+        lines += ["", (f"Shipped forecaster: {r:.3f} × seasonal-naive (goal ≤ {goal}) → "
+                       f"{'met' if r <= goal else '**missed**'}" if goal else
+                       f"Shipped forecaster: {r:.3f} × seasonal-naive") + "; vs LightGBM in the same run "
                       f"{sc['mae'] / lgb:.3f} → {'below' if sc['mae'] < lgb else '**not below**'}; vs the best of "
-                      f"MA28 and the day-of-week profile {gain * 100:+.1f} % better (must show ≥ 6 %); coverage "
+                      f"MA28 and the day-of-week profile {gain * 100:+.1f} % better (must show ≥ {need} %: "
+                      f"{'yes' if gain * 100 >= need else '**no**'}); coverage "
                       f"80 % {sc.get('cov80', float('nan')):.3f} (goal 0.78–0.82), 95 % "
                       f"{sc.get('cov95', float('nan')):.3f} (goal 0.93–0.97)."]
+        if "base" in res:
+            b, n = _score(res["base"]["pred"])["mae"], _score(res["network"]["pred"])["mae"]
+            lines += ["", f"Ablation (same trained networks): base alone {b / sn:.3f}, network alone {n / sn:.3f}, "
+                          f"combination {r:.3f} × seasonal-naive: the network's blended correction changes MAE by "
+                          f"{(sc['mae'] / b - 1) * 100:+.1f} % against its base."]
     return lines
 
 
