@@ -41,7 +41,7 @@ def test_group_folds_keep_groups_together_and_spread_every_stratum():
 def test_cross_validated_training_predicts_every_image_out_of_fold(synth_dir: Path, tmp_path: Path):
     out = tmp_path / "cv"
     proc = run_cli("train-classifier", "--images", str(synth_dir / "images"), "--out", str(out), "--quick",
-                   "--folds", "3", "--epochs", "4", "--cache-dir", str(tmp_path / "cache"))
+                   "--head", "finetune", "--folds", "3", "--epochs", "4", "--cache-dir", str(tmp_path / "cache"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     meta = json.loads((out / "metadata.json").read_text())
     cv = meta["metrics"]["cv"]
@@ -66,7 +66,10 @@ def test_cross_validated_training_predicts_every_image_out_of_fold(synth_dir: Pa
 
 @pytest.mark.parametrize("flags, words", [(["--folds", "1"], "--folds 1"), (["--folds", "-2"], "--folds -2"),
                                           (["--folds", "999"], "number of groups"),
-                                          (["--arch", "seed", "--folds", "3"], "--folds needs")])
+                                          (["--arch", "seed", "--folds", "3"], "--folds needs"),
+                                          (["--folds", "0"], "--folds must be >= 2"),
+                                          (["--repeats", "0"], "--repeats 0"),
+                                          (["--arch", "seed", "--head", "frozen"], "--head frozen needs")])
 def test_bad_fold_settings_are_refused_before_training(synth_dir: Path, tmp_path: Path, flags, words):
     proc = run_cli("train-classifier", "--images", str(synth_dir / "images"), "--out", str(tmp_path / "m"), "--quick",
                    *flags, "--cache-dir", str(tmp_path / "cache"))

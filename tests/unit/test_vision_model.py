@@ -12,8 +12,8 @@ import pytest
 from crimecast.vision import CrimeImageClassifier, InputError
 from testlib import run_cli
 
-RESULT_KEYS = {"path", "risk_level", "confidence", "probabilities", "action", "uncertain", "model_version",
-               "timings_ms"}
+RESULT_KEYS = {"path", "risk_level", "confidence", "probabilities", "action", "uncertain", "review_reason",
+               "ood_score", "model_version", "timings_ms"}
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,38 @@ def test_classify_path_image_result_has_contract_keys(clf: CrimeImageClassifier,
     assert set(r["probabilities"]) == {"High", "Medium", "Low"}
     assert sum(r["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
     assert r["action"] == {"High": "immediate response", "Medium": "monitor", "Low": "routine patrol"}[r["risk_level"]]
-    assert r["uncertain"] == (r["confidence"] < clf.threshold)
+    ood = r["ood_score"] is not None and r["ood_score"] > clf.ood_threshold
+    assert r["uncertain"] == (r["confidence"] < clf.threshold or ood)
+    assert (r["review_reason"] is None) == (not r["uncertain"])
+
+
+def test_ood_score_above_the_threshold_sends_the_answer_to_human_review(clf: CrimeImageClassifier,
+                                                                         synth_dir: Path):
+    """The model's second output scores how far an image's features lie from the training images; above the
+    metadata's threshold the answer is uncertain → human review whatever the probabilities say. (The quick fixture
+    learns its OOD statistics from 120 drawings, so only the plumbing and the clearest cases are checked here; the
+    shipped model's probes are checked in test_vision_shipped.py.)"""
+    from crimecast.vision.decode import load_image
+    from crimecast.vision.preprocess import to_array
+
+    assert clf.ood_threshold is not None and clf.metadata["ood"]["threshold"] == clf.ood_threshold
+    imgs = sorted((synth_dir / "images" / "low_risk").glob("*.jpg"))[:10]
+    arrays = [to_array(load_image(p), clf.size) for p in imgs]
+    probs, ood = clf.score_arrays(arrays)
+    assert ood is not None and ood.shape == (10,) and (ood <= clf.ood_threshold).mean() >= 0.8
+    assert np.allclose(probs, clf.predict_arrays(arrays))
+    s = clf.size
+    blank = [np.full((s, s, 3), 128, np.uint8), np.zeros((s, s, 3), np.uint8)]
+    assert (clf.score_arrays(blank)[1] > clf.ood_threshold).any()
+    r = clf._result(probs[0], float(ood[0]))
+    saved = clf.ood_threshold
+    try:
+        clf.ood_threshold = float(ood[0]) - 1e-3  # the same image, now beyond the threshold
+        r2 = clf._result(probs[0], float(ood[0]))
+    finally:
+        clf.ood_threshold = saved
+    assert r2["uncertain"] and r2["review_reason"].startswith("out of distribution")
+    assert r2["risk_level"] == r["risk_level"] and r2["probabilities"] == r["probabilities"]
 
 
 def test_classify_bytes_matches_classify_path(clf: CrimeImageClassifier, synth_dir: Path):

@@ -85,6 +85,15 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 2 if items and failures == len(items) else 0
 
 
+def _flush(clf, arrays: list, probs: list, oods: list) -> None:  # noqa: ANN001
+    import numpy as np
+
+    pb, ob = clf.score_arrays(arrays)
+    probs.append(pb)
+    oods.append(ob if ob is not None else np.full(len(pb), np.nan))
+    arrays.clear()
+
+
 def evaluate(model_dir: str, labels: str, variant: str | None = None) -> dict:
     """Classify every labelled image with the served model; metrics overall and per source."""
     import numpy as np
@@ -106,7 +115,7 @@ def evaluate(model_dir: str, labels: str, variant: str | None = None) -> dict:
         df["source"] = "unknown"
     y_map = {"high": 0, "medium": 1, "low": 2}
     order = [clf.labels.index(lvl) for lvl in ("High", "Medium", "Low")]
-    probs, ys, srcs, errors = [], [], [], []
+    probs, oods, ys, srcs, errors = [], [], [], [], []
     arrays: list = []
     for path, risk, src in zip(df["path"], df["risk"], df["source"], strict=True):
         try:
@@ -116,10 +125,9 @@ def evaluate(model_dir: str, labels: str, variant: str | None = None) -> dict:
         except InputError as exc:
             errors.append(str(exc))
         if len(arrays) == 32:
-            probs.append(clf.predict_arrays(arrays))
-            arrays = []
+            _flush(clf, arrays, probs, oods)
     if arrays:
-        probs.append(clf.predict_arrays(arrays))
+        _flush(clf, arrays, probs, oods)
     if not probs:
         raise ValueError(f"{lp}: no decodable images ({len(errors)} errors, first: {errors[:1]})")
     p = np.concatenate(probs)[:, order]  # columns High, Medium, Low
@@ -130,7 +138,10 @@ def evaluate(model_dir: str, labels: str, variant: str | None = None) -> dict:
     rep = classification_report(y, pred, labels_, probs=p)
     rep["ece"] = round(ece(p, y), 4)
     rep["high_recall"] = rep["per_class"]["High"]["recall"]
-    rep["uncertain_fraction"] = round(float((p[np.arange(len(pred)), pred] < clf.threshold).mean()), 4)
+    ood = np.concatenate(oods)
+    flagged = ood > clf.ood_threshold if clf.ood_threshold is not None else np.zeros(len(ood), bool)
+    rep["uncertain_fraction"] = round(float(((p[np.arange(len(pred)), pred] < clf.threshold) | flagged).mean()), 4)
+    rep["ood_flagged_fraction"] = round(float(flagged.mean()), 4) if clf.ood_threshold is not None else None
     per = {}
     s = pd.Series(srcs)
     for src, idx in s.groupby(s).indices.items():

@@ -65,3 +65,27 @@ def fit_high_bias(p: np.ndarray, y: np.ndarray, high_index: int = 0, min_recall:
             best = (score, float(b), rep["macro_f1"], rec)
     assert best is not None
     return best[1], {"macro_f1": best[2], "high_recall": best[3], "reached": False}
+
+
+def high_bias_for_recall(p: np.ndarray, y: np.ndarray, target: float, high_index: int = 0,
+                         limit: float = 6.0) -> float:
+    """Smallest log-odds bias on High (may be negative) with which `decide` reaches High recall >= `target` on
+    (p, y): the ceil(target·n)-th smallest margin a High image needs, plus a hair. Clipped to ±`limit`."""
+    lp = np.log(np.clip(np.asarray(p, np.float64), 1e-12, 1.0))
+    hi = lp[np.asarray(y) == high_index]
+    if not len(hi):
+        return 0.0
+    others = np.delete(hi, high_index, axis=1).max(axis=1)
+    need = np.sort(others - hi[:, high_index])  # bias > need[i] makes High image i win
+    k = min(len(need) - 1, max(0, int(np.ceil(target * len(need))) - 1))
+    return float(np.clip(need[k] + 1e-6, -limit, limit))
+
+
+def high_tradeoff(p: np.ndarray, y: np.ndarray, bias: float, high_index: int = 0) -> dict:
+    """High recall / precision and macro-F1 of `decide` with `bias` added to High."""
+    b = np.zeros(p.shape[1])
+    b[high_index] = bias
+    rep = classification_report(y, decide(p, b), [str(i) for i in range(p.shape[1])])
+    h = rep["per_class"][str(high_index)]
+    return {"bias": round(float(bias), 4), "high_recall": h["recall"], "high_precision": h["precision"],
+            "macro_f1": rep["macro_f1"], "accuracy": rep["accuracy"]}

@@ -1,7 +1,9 @@
 """`CrimeImageClassifier`: LiteRT inference for images and videos (never TensorFlow).
 
 Everything the classifier needs (labels, input size, calibration temperature, decision bias,
-abstain threshold, video rule) is read from the model directory's metadata.json.
+abstain threshold, out-of-distribution threshold, video rule) is read from the model directory's metadata.json.
+A model may have a second output (width 1): an out-of-distribution score of the image's features; above the
+metadata's `ood.threshold` the answer is "uncertain → human review" whatever the probabilities say.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class CrimeImageClassifier:
         interp.allocate_tensors()
         self._interp = interp
         self._in = interp.get_input_details()[0]
-        self._out = interp.get_output_details()[0]
+        self._out, self._ood_out = self._outputs(interp, len(meta["labels"]))
         self._batch = 1
         self.metadata = meta
         self.variant = variant
@@ -75,9 +77,24 @@ class CrimeImageClassifier:
         self.threshold = float(cal.get("abstain_threshold", 0.5))
         bias = cal.get("decision_bias")
         self.bias = np.asarray(bias, dtype=np.float64) if bias else None
+        ood = meta.get("ood") or {}
+        self.ood_threshold = float(ood["threshold"]) if ood.get("threshold") is not None else None
+        if self._ood_out is None:
+            self.ood_threshold = None
         vid = meta.get("video", {})
         self.k, self.n = int(vid.get("k", 3)), int(vid.get("n", 5))
         return self
+
+    @staticmethod
+    def _outputs(interp, n_labels: int) -> tuple[dict, dict | None]:  # noqa: ANN001
+        """(probabilities output, OOD-score output or None), told apart by their width."""
+        outs = interp.get_output_details()
+        probs = [o for o in outs if int(o["shape"][-1]) == n_labels]
+        ood = [o for o in outs if int(o["shape"][-1]) == 1]
+        if len(probs) != 1:
+            raise ValueError(f"model has outputs of widths {[int(o['shape'][-1]) for o in outs]}; expected one of "
+                             f"width {n_labels} (the class probabilities)")
+        return probs[0], (ood[0] if ood else None)
 
     def _require(self) -> None:
         if self._interp is None:
@@ -86,13 +103,26 @@ class CrimeImageClassifier:
     # -- core inference ------------------------------------------------------------------------
     def _run(self, x: np.ndarray) -> np.ndarray:
         """Raw model probabilities for a float32 batch (N, S, S, 3) in 0..255."""
-        interp, inp, out = self._interp, self._in, self._out
+        return self._run_both(x)[0]
+
+    @staticmethod
+    def _dequantise(interp, out: dict) -> np.ndarray:  # noqa: ANN001
+        y = interp.get_tensor(out["index"])
+        if out["dtype"] != np.float32:
+            scale, zero = out["quantization"]
+            y = (y.astype(np.float32) - zero) * scale
+        return np.asarray(y, dtype=np.float64)
+
+    def _run_both(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(raw probabilities (N, 3), OOD scores (N,) or None) for a float32 batch (N, S, S, 3) in 0..255."""
+        interp, inp = self._interp, self._in
         n = x.shape[0]
         if n != self._batch:
             interp.resize_tensor_input(inp["index"], [n, self.size, self.size, 3])
             interp.allocate_tensors()
-            self._in, self._out = interp.get_input_details()[0], interp.get_output_details()[0]
-            inp, out = self._in, self._out
+            self._in = interp.get_input_details()[0]
+            self._out, self._ood_out = self._outputs(interp, len(self.labels))
+            inp = self._in
             self._batch = n
         if inp["dtype"] != np.float32:  # a model with quantised input: quantise here
             scale, zero = inp["quantization"]
@@ -100,26 +130,40 @@ class CrimeImageClassifier:
             x = np.clip(np.round(x / scale + zero), info.min, info.max).astype(inp["dtype"])
         interp.set_tensor(inp["index"], x)
         interp.invoke()
-        y = interp.get_tensor(out["index"])
-        if out["dtype"] != np.float32:
-            scale, zero = out["quantization"]
-            y = (y.astype(np.float32) - zero) * scale
-        return np.asarray(y, dtype=np.float64)
+        y = self._dequantise(interp, self._out)
+        ood = self._dequantise(interp, self._ood_out).reshape(n) if self._ood_out is not None else None
+        return y, ood
 
     def predict_arrays(self, arrays: list[np.ndarray], batch_size: int = 16) -> np.ndarray:
         """Calibrated probabilities (N, 3) in label order for uint8 (S, S, 3) arrays."""
-        self._require()
-        chunks = [self._run(preprocess.batch(arrays[i:i + batch_size])) for i in range(0, len(arrays), batch_size)]
-        p = np.concatenate(chunks) if chunks else np.zeros((0, len(self.labels)))
-        return apply_temperature(p, self.temperature)
+        return self.score_arrays(arrays, batch_size)[0]
 
-    def _result(self, p: np.ndarray) -> dict:
+    def score_arrays(self, arrays: list[np.ndarray], batch_size: int = 16) -> tuple[np.ndarray, np.ndarray | None]:
+        """(calibrated probabilities (N, 3), OOD scores (N,) or None when the model has no OOD output)."""
+        self._require()
+        chunks = [self._run_both(preprocess.batch(arrays[i:i + batch_size]))
+                  for i in range(0, len(arrays), batch_size)]
+        p = np.concatenate([c[0] for c in chunks]) if chunks else np.zeros((0, len(self.labels)))
+        ood = np.concatenate([c[1] for c in chunks]) if chunks and chunks[0][1] is not None else None
+        return apply_temperature(p, self.temperature), ood
+
+    def _review(self, conf: float, ood: float | None) -> tuple[bool, str | None]:
+        """(uncertain, why): out of distribution, or below the confidence threshold."""
+        if ood is not None and self.ood_threshold is not None and ood > self.ood_threshold:
+            return True, "out of distribution: unlike the images the model was trained on"
+        if conf < self.threshold:
+            return True, "low confidence"
+        return False, None
+
+    def _result(self, p: np.ndarray, ood: float | None = None) -> dict:
         idx = int(decide(p[None], self.bias)[0])
         level = self.labels[idx]
         conf = float(p[idx])
+        uncertain, why = self._review(conf, ood)
         return {"risk_level": level, "confidence": round(conf, 4),
                 "probabilities": {lvl: round(float(p[self.labels.index(lvl)]), 4) for lvl in LEVELS},
-                "action": ACTIONS[level], "uncertain": bool(conf < self.threshold)}
+                "action": ACTIONS[level], "uncertain": uncertain, "review_reason": why,
+                "ood_score": None if ood is None else round(float(ood), 3)}
 
     # -- public API ----------------------------------------------------------------------------
     def predict(self, image: str | os.PathLike[str] | bytes) -> tuple[str, float]:
@@ -135,9 +179,9 @@ class CrimeImageClassifier:
         t1 = time.perf_counter()
         arr = preprocess.to_array(im, self.size)
         t2 = time.perf_counter()
-        p = self.predict_arrays([arr])[0]
+        p, ood = self.score_arrays([arr])
         t3 = time.perf_counter()
-        r = self._result(p)
+        r = self._result(p[0], None if ood is None else float(ood[0]))
         r["model_version"] = self.version
         r["timings_ms"] = {"decode": round((t1 - t0) * 1e3, 2), "preprocess": round((t2 - t1) * 1e3, 2),
                            "inference": round((t3 - t2) * 1e3, 2), "total": round((t3 - t0) * 1e3, 2)}
@@ -156,9 +200,10 @@ class CrimeImageClassifier:
         sv = video.sample_frames(path, fps=fps, max_frames=max_frames, max_seconds=max_seconds)
         arrays = [preprocess.rgb_array_to_array(f, self.size) for f in sv.frames]
         t1 = time.perf_counter()
-        probs = self.predict_arrays(arrays)
+        probs, oods = self.score_arrays(arrays)
         t2 = time.perf_counter()
-        per = [self._result(p) for p in probs]
+        per = [self._result(p, None if oods is None else float(o))
+               for p, o in zip(probs, oods if oods is not None else [None] * len(probs), strict=True)]
         levels = [r["risk_level"] for r in per]
         clip = video.k_of_n(levels, sv.times_s, LEVELS, k=self.k, n=self.n)
         level = clip["risk_level"]
@@ -168,9 +213,12 @@ class CrimeImageClassifier:
         col = probs[:, li]
         conf = float(np.convolve(col, np.ones(n_eff) / n_eff, mode="valid").max())
         mean_p = probs.mean(axis=0)
+        clip_ood = float(np.median(oods)) if oods is not None and len(oods) else None
+        uncertain, why = self._review(conf, clip_ood)
         return {"risk_level": level, "confidence": round(conf, 4),
                 "probabilities": {lvl: round(float(mean_p[self.labels.index(lvl)]), 4) for lvl in LEVELS},
-                "action": ACTIONS[level], "uncertain": bool(conf < self.threshold),
+                "action": ACTIONS[level], "uncertain": uncertain, "review_reason": why,
+                "ood_score": None if clip_ood is None else round(clip_ood, 3),
                 "model_version": self.version,
                 "frames": [{"t": t, "risk_level": r["risk_level"], "confidence": r["confidence"]}
                            for t, r in zip(sv.times_s, per, strict=True)],

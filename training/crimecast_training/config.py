@@ -1,0 +1,31 @@
+"""Settings of one `train-classifier` run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class TrainConfig:
+    arch: str | None = None  # None: efficientnet_lite0
+    head: str | None = None  # "frozen" (default: frozen features + logistic regression) | "finetune"
+    pool: str | None = None  # frozen head: "avg" | "avgmax" (global average ‖ max of the 1280-d head activations)
+    c: float | None = None  # frozen head: inverse L2 strength of the logistic regression on standardised features
+    repeats: int | None = None  # frozen head: fold seeds of the repeated group cross-validation
+    epochs: int | None = None
+    quick: bool = False
+    size: int | None = None  # None: 224, or 96 for the quick seed profile
+    batch: int = 32
+    lr: float | None = None
+    views: int | None = None  # augmented views per training image (cached features; effnet only)
+    val_frac: float = 0.2
+    folds: int | None = None  # None: 5 for efficientnet_lite0 (0 with --quick); 0 = one group hold-out
+    seed: int = 0
+    high_recall_target: float = 0.9
+    abstain_threshold: float = 0.5
+    variants: list[str] = field(default_factory=lambda: ["float32", "dynamic", "int8"])
+    keep_variants: bool = False  # frozen head: keep every exported variant file, not only model.tflite
+    cache_dir: Path | None = None
+    threads: int | None = None
+    command: str | None = None  # the exact command line, written into metadata.json

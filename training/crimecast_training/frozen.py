@@ -1,0 +1,248 @@
+"""The default classifier: frozen ImageNet EfficientNet-Lite0 features + a logistic-regression head + an OOD score.
+
+Nothing of the backbone is trained. Every image is run once through the ported ImageNet EfficientNet-Lite0 (and once
+mirrored); the 1280-d head activations are pooled (global average, optionally ‖ global max) and cached. A
+multinomial logistic regression on the standardised features is the classifier (its standardisation folded into
+one dense layer), trained on the original and the mirrored view of every training image. Out-of-distribution
+score: the features are square-rooted and L2-normalised (blank frames, noise and drawings then stand apart; without
+this a blank frame scores like a photo), standardised, and scored by the squared Mahalanobis distance to the training
+images in their top-k principal components plus the residual outside them (each scaled to mean 1 on the training
+images), added.
+
+The shipped TFLite graph is backbone → pooled features → {"probs": softmax(dense), "ood": score}: one model, two
+outputs, no TensorFlow at serving time. Why this and not fine-tuning: docs/benchmarks.md, "Vision: training
+choices" (repeated group cross-validation and leave-one-source-out).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from crimecast.contract import atomic_path
+
+FEATURE_DIM = 1280
+OOD_COMPONENTS = 32
+
+
+# ---------------------------------------------------------------------------------------------- backbone
+def _pooled(size: int, pool: str):
+    """Keras (input, pooled-features tensor) of the ported EfficientNet-Lite0 with ImageNet weights."""
+    import keras
+    from keras import layers
+
+    from crimecast_training import effnet_lite0 as en
+    from crimecast_training.nets import _norm_layer
+
+    if pool not in ("avg", "avgmax"):
+        raise ValueError(f"unknown pooling {pool!r}; expected avg or avgmax")
+    inp = keras.Input((size, size, 3), name="image")
+    x = en.apply_blocks(_norm_layer("efficientnet_lite0")(inp), 0, len(en.BLOCKS), head=False)
+    x = layers.Conv2D(FEATURE_DIM, 1, padding="same", use_bias=False, name="head_conv")(x)
+    x = layers.ReLU(6.0, name="head_relu")(layers.BatchNormalization(epsilon=en.BN_EPS, name="head_bn")(x))
+    f = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if pool == "avgmax":
+        f = layers.Concatenate(name="avg_max")([f, layers.GlobalMaxPooling2D(name="max_pool")(x)])
+    return inp, f
+
+
+def build_backbone(size: int, pool: str):
+    """image (float 0..255) → pooled ImageNet features; every ported tensor but the ImageNet classifier is used."""
+    import keras
+
+    from crimecast_training import effnet_lite0 as en
+
+    inp, f = _pooled(size, pool)
+    model = keras.Model(inp, f, name=f"effnet_lite0_{pool}")
+    weights = en.ported_weights()
+    n = en.set_ported_weights(model, weights)
+    if n != sum(1 for k in weights if k != "fc"):
+        raise RuntimeError(f"ported {n} layers, expected {len(weights) - 1}")
+    return model
+
+
+def feature_dim(pool: str) -> int:
+    return FEATURE_DIM * (2 if pool == "avgmax" else 1)
+
+
+class _LiteRunner:
+    """A Keras model converted once to float32 TFLite and run by LiteRT (several times faster than Keras on CPU)."""
+
+    def __init__(self, model, path: Path, threads: int) -> None:
+        from crimecast.litert import interpreter_class
+
+        from crimecast_training.export import export_tflite
+
+        if not path.exists():
+            export_tflite(model, "float32", None, path)
+        self.interp = interpreter_class()(model_path=str(path), num_threads=threads)
+        self.n = None
+
+    def __call__(self, xb: np.ndarray) -> np.ndarray:
+        it = self.interp
+        if self.n != len(xb):
+            it.resize_tensor_input(it.get_input_details()[0]["index"], list(xb.shape))
+            it.allocate_tensors()
+            self.n = len(xb)
+        it.set_tensor(it.get_input_details()[0]["index"], xb.astype(np.float32))
+        it.invoke()
+        return it.get_tensor(it.get_output_details()[0]["index"])
+
+
+def features(x: np.ndarray, size: int, pool: str, cache_dir: Path | None, threads: int | None = None,
+             flips: tuple[bool, ...] = (False, True)) -> list[np.ndarray]:
+    """Pooled frozen features of uint8 images (N, S, S, 3), one array per view (original, mirrored). Cached on disk
+    by the image content, size, pooling and view."""
+    from tqdm import tqdm
+
+    threads = threads or min(2, os.cpu_count() or 1)
+    digest = hashlib.sha256(np.ascontiguousarray(x[:: max(1, len(x) // 256)]).tobytes()).hexdigest()[:16]
+    runner = None
+    tpath = (cache_dir or Path(os.environ.get("TMPDIR", "/tmp"))) / f"backbone-{pool}-{size}-{os.getpid()}.tflite"
+    out = []
+    for flip in flips:
+        cpath = cache_dir / f"frozen-{pool}-{size}-{len(x)}-{digest}-{'flip' if flip else 'orig'}.npy" \
+            if cache_dir else None
+        if cpath is not None and cpath.exists():
+            out.append(np.load(cpath))
+            continue
+        if runner is None:
+            tpath.parent.mkdir(parents=True, exist_ok=True)
+            runner = _LiteRunner(build_backbone(size, pool), tpath, threads)
+        f = np.zeros((len(x), feature_dim(pool)), np.float32)
+        for i in tqdm(range(0, len(x), 16), desc=f"frozen features ({'mirrored' if flip else 'original'})",
+                      unit="batch", file=sys.stderr, mininterval=5):
+            xb = x[i:i + 16]
+            f[i:i + 16] = runner(xb[:, :, ::-1] if flip else xb)
+        if cpath is not None:
+            with atomic_path(cpath) as tmp:
+                with open(tmp, "wb") as fh:
+                    np.save(fh, f)
+        out.append(f)
+    tpath.unlink(missing_ok=True)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- head
+def fit_head(x: np.ndarray, y: np.ndarray, c: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression (class-balanced, L2 strength 1/c) on standardised features. Returns (W, b)
+    acting on the *raw* features: logits = x @ W + b (the standardisation is folded in)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    mu = x.mean(0)
+    sd = x.std(0) + 1e-3
+    m = LogisticRegression(C=c, class_weight="balanced", max_iter=500, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        m.fit((x - mu) / sd, y)
+    if list(m.classes_) != [0, 1, 2]:
+        raise ValueError(f"training labels lack a class (have {list(m.classes_)})")
+    w = (m.coef_ / sd).T.astype(np.float32)
+    b = (m.intercept_ - (m.coef_ * (mu / sd)).sum(1)).astype(np.float32)
+    return w, b
+
+
+def head_probs(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    from crimecast.vision.calibration import softmax
+
+    return softmax(x.astype(np.float64) @ w + b)
+
+
+def fit_train_predict(views: list[np.ndarray], y: np.ndarray, tr: np.ndarray, te: np.ndarray, c: float,
+                      seed: int = 0) -> np.ndarray:
+    """Head trained on every view of the images `tr`, probabilities of the original view of `te`."""
+    w, b = fit_head(np.concatenate([v[tr] for v in views]), np.concatenate([y[tr]] * len(views)), c, seed)
+    return head_probs(views[0][te], w, b)
+
+
+def cross_val_probs(views: list[np.ndarray], y: np.ndarray, folds: np.ndarray, c: float, seed: int = 0) -> np.ndarray:
+    """Out-of-fold probabilities: each fold predicted by a head that never saw its groups."""
+    oof = np.zeros((len(y), 3))
+    for f in range(int(folds.max()) + 1):
+        tr, te = np.nonzero(folds != f)[0], np.nonzero(folds == f)[0]
+        oof[te] = fit_train_predict(views, y, tr, te, c, seed)
+    return oof
+
+
+# ---------------------------------------------------------------------------------------------- OOD
+def ood_transform(x: np.ndarray) -> np.ndarray:
+    """sqrt, then L2 normalisation of each row (what the graph does before the OOD score)."""
+    a = np.sqrt(np.maximum(x.astype(np.float64), 0.0))
+    return a / np.sqrt((a ** 2).sum(1, keepdims=True) + 1e-6)
+
+
+def fit_ood(x: np.ndarray, k: int = OOD_COMPONENTS) -> dict:
+    """Parameters of the OOD score on training features x: standardisation, top-k principal axes, scales."""
+    x = ood_transform(x)
+    mu = x.mean(0)
+    sd = x.std(0) + 1e-3
+    z = (x - mu) / sd
+    _u, s, vt = np.linalg.svd(z, full_matrices=False)
+    k = min(k, len(s) - 1)
+    lam = (s[:k] ** 2) / len(z) + 1e-6
+    proj = vt[:k].T / np.sqrt(lam)  # whitened projection
+    p = z @ proj
+    maha = (p ** 2).sum(1)
+    res = (z ** 2).sum(1) - ((z @ vt[:k].T) ** 2).sum(1)
+    return {"mu": mu.astype(np.float32), "sd": sd.astype(np.float32), "proj": proj.astype(np.float32),
+            "basis": vt[:k].T.astype(np.float32), "maha_scale": float(maha.mean()), "res_scale": float(res.mean())}
+
+
+def ood_score(x: np.ndarray, ood: dict) -> np.ndarray:
+    """The score the shipped graph computes (numpy twin, for validation and tests)."""
+    z = (ood_transform(x) - ood["mu"]) / ood["sd"]
+    maha = ((z @ ood["proj"]) ** 2).sum(1)
+    res = (z ** 2).sum(1) - ((z @ ood["basis"]) ** 2).sum(1)
+    return maha / ood["maha_scale"] + np.maximum(res, 0) / ood["res_scale"]
+
+
+# ---------------------------------------------------------------------------------------------- shipped graph
+def build_shipped(size: int, pool: str, w: np.ndarray, b: np.ndarray, ood: dict):
+    """One Keras model: image → {"probs": (N, 3) softmax of the LR head, "ood": (N, 1) OOD score}."""
+    import keras
+    from keras import layers, ops
+
+    from crimecast_training import effnet_lite0 as en
+
+    inp, f = _pooled(size, pool)
+    logits = layers.Dense(3, name="lr_head")(f)
+    probs = layers.Softmax(name="probs")(logits)
+    d = f.shape[-1]
+
+    mu, inv_sd = ood["mu"].astype(np.float32), (1.0 / ood["sd"]).astype(np.float32)
+
+    class OODStandardise(layers.Layer):
+        """sqrt, L2 normalisation, then (t - mu) / sd with constant vectors (a few KB, not a d×d layer)."""
+
+        def call(self, f):  # noqa: ANN001, ANN201
+            a = ops.sqrt(ops.maximum(f, 0.0))
+            t = a / ops.sqrt(ops.sum(ops.square(a), axis=-1, keepdims=True) + 1e-6)
+            return (t - ops.convert_to_tensor(mu)) * ops.convert_to_tensor(inv_sd)
+
+    assert d == len(mu)
+    z = OODStandardise(name="ood_standardise")(f)
+    pz = layers.Dense(ood["proj"].shape[1], use_bias=False, name="ood_whiten")(z)
+    bz = layers.Dense(ood["basis"].shape[1], use_bias=False, name="ood_basis")(z)
+
+    class OODScore(layers.Layer):
+        def call(self, z, pz, bz):  # noqa: ANN001, ANN201
+            maha = ops.sum(ops.square(pz), axis=-1, keepdims=True)
+            res = ops.sum(ops.square(z), axis=-1, keepdims=True) - ops.sum(ops.square(bz), axis=-1, keepdims=True)
+            return maha / ood["maha_scale"] + ops.maximum(res, 0.0) / ood["res_scale"]
+
+    score = OODScore(name="ood")(z, pz, bz)
+    model = keras.Model(inp, {"probs": probs, "ood": score}, name="effnet_lite0_frozen_lr")
+    weights = en.ported_weights()
+    n = en.set_ported_weights(model, weights)
+    if n != sum(1 for k in weights if k != "fc"):
+        raise RuntimeError(f"ported {n} layers, expected {len(weights) - 1}")
+    model.get_layer("lr_head").set_weights([w, b])
+    model.get_layer("ood_whiten").set_weights([ood["proj"]])
+    model.get_layer("ood_basis").set_weights([ood["basis"]])
+    return model

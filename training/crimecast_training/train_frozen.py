@@ -1,0 +1,215 @@
+"""The default `train-classifier` pipeline: frozen EfficientNet-Lite0 features → logistic regression + OOD score.
+
+1. Pooled frozen features of every image and of its mirror image (cached).
+2. Repeated k-fold group cross-validation (`repeats` fold seeds): out-of-fold probabilities of every image.
+3. Temperature fitted on them; the High bias chosen so that High recall >= 0.90 holds on folds not used to fit it
+   (validation.choose_high_bias); leave-one-source-out table; recall/precision curve.
+4. OOD threshold: the 99th percentile of the cross-fitted OOD scores of real images, checked on probe inputs.
+5. The final head on all images, one TFLite graph (backbone + head + OOD score) per variant, checked against the
+   numpy head under LiteRT; int8 by default unless it costs more than 1 point of in-sample macro-F1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from crimecast.vision import preprocess
+from crimecast.vision.calibration import apply_temperature, ece, fit_temperature
+from crimecast.vision.metrics import classification_report, decide, high_tradeoff
+
+from crimecast_training import frozen, model_card, validation
+from crimecast_training.config import TrainConfig
+from crimecast_training.data import LABELS, log
+from crimecast_training.evaluation import evaluate_probs, per_source
+from crimecast_training.export import VARIANT_FILES, export_tflite
+
+OOD_QUANTILE = 0.99
+
+
+def _lite_outputs(path: Path, x: np.ndarray, threads: int, batch: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """(probs, ood) of a shipped .tflite under LiteRT, outputs told apart by their width (3 vs 1)."""
+    from crimecast.litert import interpreter_class
+
+    it = interpreter_class()(model_path=str(path), num_threads=threads)
+    ps, os_ = [], []
+    n = None
+    for i in range(0, len(x), batch):
+        xb = x[i:i + batch].astype(np.float32)
+        if n != len(xb):
+            it.resize_tensor_input(it.get_input_details()[0]["index"], list(xb.shape))
+            it.allocate_tensors()
+            n = len(xb)
+        it.set_tensor(it.get_input_details()[0]["index"], xb)
+        it.invoke()
+        outs = {int(d["shape"][-1]): it.get_tensor(d["index"]) for d in it.get_output_details()}
+        ps.append(outs[3].astype(np.float64))
+        os_.append(outs[1][:, 0].astype(np.float64))
+    return np.concatenate(ps), np.concatenate(os_)
+
+
+def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n_folds: int, data: str,
+                 t_start: float, common: Callable[[dict, Path], dict]) -> dict:
+    y = df["y"].to_numpy()
+    threads = cfg.threads or min(2, os.cpu_count() or 1)
+    t_fit = time.perf_counter()
+    views = frozen.features(x, cfg.size, cfg.pool, cfg.cache_dir, threads)
+    t_feat = time.perf_counter() - t_fit
+    runs = validation.repeated_cv(df, views, n_folds, cfg.repeats, cfg.c, cfg.seed, log)
+    raw_all = np.concatenate([r["oof"] for r in runs])
+    temperature = fit_temperature(raw_all, np.concatenate([y] * len(runs)))
+    for r in runs:
+        r["p"] = apply_temperature(r["oof"], temperature)
+    bias, bias_info = validation.choose_high_bias(runs, y, cfg.high_recall_target)
+    bvec = np.array([bias, 0.0, 0.0])
+    cf = bias_info["cross_fitted"]
+    log(f"temperature {temperature:.3f}; High bias {bias:+.3f} (recall target {bias_info['target']}: cross-fitted "
+        f"High recall {cf['high_recall']}, precision {cf['high_precision']})")
+    argmax_f1 = [classification_report(y, r["oof"].argmax(1), LABELS)["macro_f1"] for r in runs]
+    at_bias = [high_tradeoff(r["p"], y, bias) for r in runs]
+    curve = validation.recall_precision_curve(runs, y)
+    loso = validation.leave_one_source_out(df, views, cfg.c, temperature, bias, cfg.seed)
+    p0 = runs[0]["p"]
+    unsure = p0[np.arange(len(y)), decide(p0, bvec)] < cfg.abstain_threshold
+    pred0 = decide(p0, bvec)
+    def share(m: np.ndarray) -> float | None:
+        return round(float(m.mean()), 4) if len(m) else None
+
+    abstain = {"threshold": cfg.abstain_threshold, "uncertain_fraction": share(unsure),
+               "accuracy_confident": share(pred0[~unsure] == y[~unsure]),
+               "accuracy_uncertain": share(pred0[unsure] == y[unsure]),
+               "high_predictions_uncertain": share(unsure[pred0 == 0]),
+               "measured_on": "out-of-fold predictions (first fold seed), calibrated, with the High bias"}
+    # OOD: the score fitted without the held-out fold, on every real image; threshold from those
+    real_ood = validation.cross_fitted_ood(views, runs[0]["folds"])
+    ood_threshold = float(np.quantile(real_ood, OOD_QUANTILE))
+    # the shipped head and OOD statistics, on all images
+    w, b = frozen.fit_head(np.concatenate(views), np.concatenate([y] * len(views)), cfg.c, cfg.seed)
+    ood = frozen.fit_ood(views[0])
+    fit_s = time.perf_counter() - t_fit
+    model = frozen.build_shipped(cfg.size, cfg.pool, w, b, ood)
+    ref_p = frozen.head_probs(views[0], w, b)
+    ref_ood = frozen.ood_score(views[0], ood)
+    ref_rep = evaluate_probs(ref_p, y)
+    probes = validation.probe_images(cfg.size)
+    rep_idx = np.random.default_rng(cfg.seed).choice(len(y), size=min(len(y), 200), replace=False)
+    # int8 calibration sees the probe inputs too: otherwise the OOD output's range stops at the training images'
+    # scores and every far-off input saturates below the threshold
+    representative = np.concatenate([x[rep_idx], *probes.values()]).astype(np.float32)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    try:
+        variants: dict[str, dict] = {}
+        for v in cfg.variants:
+            path = staging / VARIANT_FILES[v]
+            secs = export_tflite(model, v, representative, path)
+            pv, ov = _lite_outputs(path, x, threads)
+            rep = evaluate_probs(pv, y)
+            flagged = float((ov > ood_threshold).mean())
+            variants[v] = {"file": VARIANT_FILES[v], "bytes": path.stat().st_size, "convert_s": round(secs, 1),
+                           "val_accuracy": rep["accuracy"], "val_macro_f1": rep["macro_f1"],
+                           "max_abs_diff_vs_keras": round(float(np.abs(pv - ref_p).max()), 4),
+                           "macro_f1_change_vs_keras": round(rep["macro_f1"] - ref_rep["macro_f1"], 4),
+                           "agreement_with_keras": round(float((pv.argmax(1) == ref_p.argmax(1)).mean()), 4),
+                           "ood_median_ratio_vs_float": round(float(np.median(ov / np.maximum(ref_ood, 1e-6))), 4),
+                           "real_flagged_ood_in_sample": round(flagged, 4),
+                           "measured_on": "all labelled images (in-sample: quantisation change only; reference = "
+                                          "the float logistic-regression head on float features)"}
+            log(f"exported {v}: {variants[v]}")
+        default = next((v for v in ("int8", "dynamic", "float32") if v in variants
+                        and variants[v]["macro_f1_change_vs_keras"] >= -0.01), cfg.variants[-1])
+        shutil.copyfile(staging / VARIANT_FILES[default], staging / "model.tflite")
+        files = {v: VARIANT_FILES[v] for v in variants} | {"default": "model.tflite"}
+        if not cfg.keep_variants:  # the shipped directory stays small: only the default variant, as model.tflite
+            for v in variants:
+                (staging / VARIANT_FILES[v]).unlink()
+            files = {default: "model.tflite", "default": "model.tflite"}
+        # The served score (int8 arithmetic) is not the float score the threshold was set on: map the threshold
+        # through the two scores' in-sample distributions (same quantile rank), so serving flags what float would.
+        served_ood = _lite_outputs(staging / "model.tflite", x, threads)[1]
+        rank = float((ref_ood <= ood_threshold).mean())
+        served_threshold = float(np.quantile(served_ood, rank))
+        probe_ood = {k: _lite_outputs(staging / "model.tflite", v, threads)[1] for k, v in probes.items()}
+        ood_rep = validation.ood_report(served_ood, probe_ood, served_threshold)
+        ood_rep = {"served_model": ood_rep | {"real": "all labelled images, in-sample (the served score is fitted on "
+                                                      "them, so unseen real images score somewhat higher)"},
+                   "float_threshold": round(ood_threshold, 4), "in_sample_rank_of_threshold": round(rank, 4),
+                   "real_heldout_flagged_float": round(float((real_ood > ood_threshold).mean()), 4),
+                   "real_heldout": "cross-fitted float scores (the score fitted without the image's fold)"}
+        log(f"OOD threshold {ood_threshold:.2f} (served {served_threshold:.2f}): held-out real flagged "
+            f"{ood_rep['real_heldout_flagged_float']}, probes flagged by the served model "
+            + ", ".join(f"{k} {r['flagged']}" for k, r in ood_rep["served_model"]["probes"].items()))
+        final = evaluate_probs(p0, y, bvec)
+        f1s = np.array([a["macro_f1"] for a in at_bias])
+        loso_f1 = [r["macro_f1"] for r in loso.values() if "macro_f1" in r]
+        digest = hashlib.sha256((staging / "model.tflite").read_bytes()).hexdigest()[:8]
+        version = time.strftime("clf-%Y%m%d-%H%M%S-") + digest
+        labels_hash = hashlib.sha256(
+            "\n".join(f"{p}|{r}" for p, r in zip(df["path"], df["risk"], strict=True)).encode()).hexdigest()[:16]
+        what = (f"{n_folds}-fold group cross-validation by group_id, {cfg.repeats} fold seeds: out-of-fold "
+                "predictions of every image by a head that never saw its group; High recall/precision with the "
+                "shipped High-bias rule fitted on the other folds only (cross-fitted)")
+        meta = {
+            "name": "classifier", "version": version, "arch": cfg.arch, "head": "frozen", "labels": LABELS,
+            "actions": {"High": "immediate response", "Medium": "monitor", "Low": "routine patrol"},
+            "input": {"size": cfg.size, "shape": [None, cfg.size, cfg.size, 3], "dtype": "float32", "layout": "NHWC"},
+            "outputs": {"probs": "(N, 3) softmax in label order (width 3)",
+                        "ood": "(N, 1) out-of-distribution score (width 1); above ood.threshold → uncertain"},
+            "preprocessing": preprocess.SPEC | {"size": cfg.size,
+                                                "in_model": "(x/255 - ImageNet mean) / ImageNet std"},
+            "files": files,
+            "default_variant": default, "variants": variants,
+            "calibration": {"method": "temperature scaling on the out-of-fold predictions of the repeated group CV",
+                            "temperature": round(temperature, 4),
+                            "ece_before": round(ece(runs[0]["oof"], y), 4), "ece_after": round(ece(p0, y), 4),
+                            "abstain_threshold": cfg.abstain_threshold, "decision_bias": bvec.round(4).tolist(),
+                            "decision_bias_note": bias_info["rule"], "bias_fit": bias_info},
+            "ood": {"threshold": round(served_threshold, 4), "quantile_of_heldout_real": OOD_QUANTILE,
+                    "score": f"squared Mahalanobis distance in the top {ood['proj'].shape[1]} principal components "
+                             "of the standardised pooled features + the residual outside them (each mean 1 on the "
+                             "training images)", "validation": ood_rep},
+            "abstention": abstain,
+            "video": {"sample_fps": 2.0, "k": 3, "n": 5},
+            "validation": {"what": what, "macro_f1": cf["macro_f1"], "macro_f1_sd": cf["macro_f1_sd"],
+                           "macro_f1_in_sample_bias": round(float(f1s.mean()), 4),
+                           "high_recall": cf["high_recall"], "high_precision": cf["high_precision"],
+                           "macro_f1_argmax": round(float(np.mean(argmax_f1)), 4),
+                           "macro_f1_argmax_sd": round(float(np.std(argmax_f1)), 4),
+                           "loso_macro_f1_mean": round(float(np.mean(loso_f1)), 4) if loso_f1 else None,
+                           "folds": n_folds, "fold_seeds": [r["seed"] for r in runs],
+                           "recall_precision_curve": curve},
+            "metrics": {"split": what, "validation_keras": evaluate_probs(runs[0]["oof"], y),
+                        "validation_default_calibrated": final,
+                        "validation_per_source": per_source(df, p0, bvec), "leave_one_source_out": loso,
+                        "repeats": [{"seed": r["seed"], "macro_f1_argmax": f, **a}
+                                    for r, f, a in zip(runs, argmax_f1, at_bias, strict=True)]},
+            "training": {"images": len(df), "train": len(df), "validation": len(df), "folds": n_folds,
+                         "repeats": cfg.repeats, "classes": {k: int(v) for k, v in df["risk"].value_counts().items()},
+                         "sources": sorted(df["source"].unique().tolist()), "labels_sha256_16": labels_hash,
+                         "data": data, "epochs": 0, "views": len(views), "pool": cfg.pool, "c": cfg.c,
+                         "history": [], "quick": cfg.quick, "seed": cfg.seed, "feature_seconds": round(t_feat, 1),
+                         "fit_seconds": round(fit_s, 1), "total_seconds": round(time.perf_counter() - t_start, 1)},
+        }
+        meta |= common(meta, staging)
+        (staging / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
+        model_card.write(staging)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    log(f"wrote {out} (default {default}; repeated group CV macro-F1 {meta['validation']['macro_f1']} ± "
+        f"{meta['validation']['macro_f1_sd']} at cross-fitted High recall {cf['high_recall']} / precision "
+        f"{cf['high_precision']}; {meta['training']['total_seconds']} s)")
+    return meta
