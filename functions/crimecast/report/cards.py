@@ -116,7 +116,10 @@ def _validation(meta: dict) -> str:
         v.get(k), str)), "")
     nums = _flat_numbers(v)
     nums.sort(key=lambda kv: next((i for i, p in enumerate(PREFERRED) if p.replace("_", " ") in kv[0]), 99))
-    shown = ", ".join(f"{html.escape(k)} {x:.3g}" for k, x in nums[:6])
+    leaf: dict[str, float] = {}
+    for k, x in nums:  # the leaf name is enough for a reader; the first of a name wins (preferred order)
+        leaf.setdefault(k.rsplit(" · ", 1)[-1], x)
+    shown = ", ".join(f"{html.escape(k)} {x:.3g}" for k, x in list(leaf.items())[:5])
     return (html.escape(what) + (": " if what and shown else "")) + shown or "recorded, no numbers"
 
 
