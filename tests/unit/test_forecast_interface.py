@@ -130,3 +130,16 @@ def test_hotspot_hit_rate_and_pai_by_hand():
     assert hotspot_metrics(p[p.district.isin(["d0", "d1"])]) is None  # too few areas
     r = naive_rankings(np.arange(400, dtype=float)[None], 380)
     assert r["last28"][0] == sum(range(352, 380)) and r["last_year_7"][0] == sum(range(16, 23))
+
+
+def test_the_base_forecasts_a_short_history_without_indexing_past_it():
+    from crimecast.forecast.base import base_forecast, scaled_window
+    from crimecast.forecast.features import FeatureSpec
+
+    y = _y(90, 2)  # 90 days: shorter than the 91-day level window plus the horizon
+    dom = np.asarray(pd.date_range("2024-01-01", periods=120, freq="D").day)
+    scale, ratio = scaled_window(y[:, None, -60:], 28)
+    b = base_forecast(y, ratio, np.array([90]), FeatureSpec(), dom)
+    assert b.shape == (2, 1, 30) and np.isfinite(b).all()
+    fc = scale[:, :, None] * b
+    assert np.allclose(fc.mean(axis=(1, 2)), y[:, -28:].mean(1), rtol=0.35)  # on the recent level, not 0

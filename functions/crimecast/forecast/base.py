@@ -105,8 +105,9 @@ def seasonal_shift(y: np.ndarray, origins: np.ndarray, horizon: int, scale_days:
         a = origins - 364 * k
         ok = (a - scale_days >= 0) & (a + horizon <= np.minimum(origins, t))
         aa = np.where(ok, a, scale_days)
-        tgt = (csum[:, aa + horizon] - csum[:, aa]) / horizon
-        bas = (csum[:, aa] - csum[:, aa - scale_days]) / scale_days
+        # where not ok the value is masked below; clip so a short history never indexes past its end
+        tgt = (csum[:, np.minimum(aa + horizon, t)] - csum[:, np.minimum(aa, t)]) / horizon
+        bas = (csum[:, np.minimum(aa, t)] - csum[:, np.minimum(aa - scale_days, t)]) / scale_days
         rs[k - 1] = np.where(ok[None], (tgt + smooth) / (bas + smooth), np.nan)
     have = np.isfinite(rs).any(axis=0)
     with np.errstate(all="ignore"):
