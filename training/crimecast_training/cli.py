@@ -97,6 +97,8 @@ def _register_classifier(sub: argparse._SubParsersAction) -> None:  # type: igno
     t.add_argument("--c", type=float, default=None, help="frozen head: inverse L2 strength (default 0.01)")
     t.add_argument("--repeats", type=int, default=None,
                    help="frozen head: fold seeds of the repeated group cross-validation (default 3)")
+    t.add_argument("--keep-variants", action="store_true",
+                   help="frozen head: keep model_float32/dynamic/int8.tflite beside model.tflite (for benchmarks)")
     t.add_argument("--cache-dir", default=None, help="decoded-image / feature cache (default .cache/classifier)")
     t.set_defaults(func=cmd_train_classifier)
 
@@ -106,14 +108,17 @@ def cmd_train_classifier(args: argparse.Namespace) -> int:
 
     cfg = TrainConfig(arch=args.arch, size=args.size, epochs=args.epochs, quick=args.quick, seed=args.seed,
                       views=args.views, folds=args.folds, head=args.head, pool=args.pool, c=args.c,
-                      repeats=args.repeats, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+                      repeats=args.repeats, keep_variants=args.keep_variants,
+                      cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                       command="crimecast " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["train-classifier"]
                       else None)
     meta = train(args.out, images=args.images, labels=args.labels, cfg=cfg)
     m = meta["metrics"]["validation_default_calibrated"]
+    v = meta.get("validation") or {}  # frozen head: cross-fitted, out of fold
     print(json.dumps({"out": args.out, "version": meta["version"], "arch": meta["arch"],
-                      "default_variant": meta["default_variant"], "val_macro_f1": m["macro_f1"],
-                      "val_high_recall": m["per_class"]["High"]["recall"],
+                      "default_variant": meta["default_variant"], "val_macro_f1": v.get("macro_f1", m["macro_f1"]),
+                      "val_high_recall": v.get("high_recall", m["per_class"]["High"]["recall"]),
+                      "val_high_precision": v.get("high_precision", m["per_class"]["High"]["precision"]),
                       "seconds": meta["training"]["total_seconds"]}))
     return 0
 
