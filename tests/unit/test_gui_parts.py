@@ -54,7 +54,7 @@ def test_the_shipped_model_is_found_from_the_package():
 @pytest.mark.parametrize(("meta", "kind", "warn", "words"), [
     ({"version": "v7", "trained_on": {"kind": "real", "n_items": 3120, "sources": ["surv-fight", "graffiti"]},
       "validation": {"cv": {"macro_f1": 0.7412}}}, "real", False,
-     ["Model v7", "trained on real images (3120 images; surv-fight, graffiti)", "validated macro-f1 0.74"]),
+     ["Model v7", "trained on real images (3120 images; surv-fight, graffiti)", "validated macro-F1 0.74"]),
     ({"version": "v8", "trained_on": {"kind": "synthetic", "n_items": 120}}, "synthetic", True,
      ["⚠ Model v8", "SYNTHETIC pictures only", "not reliable"]),
     ({"version": "v9"}, "unknown", True, ["⚠ Model v9", "unknown training data"]),
@@ -80,7 +80,7 @@ def test_model_banner_from_an_api_answer():
                              "validation": {"macro_f1": 0.76}}, name="classifier", version="v4")
     info = mi.from_api_result({"risk_level": "Low", "model_version": "v4", "model": summary})
     assert (info.version, info.kind, info.warn) == ("v4", "real", False)
-    assert info.text == "Model v4 (API): trained on real images (900 images; surv-fight); validated macro-f1 0.76"
+    assert info.text == "Model v4 (API): trained on real images (900 images; surv-fight); validated macro-F1 0.76"
     unstated = mi.from_api_result({"model": model_summary({}, name="classifier", version="v5")})
     assert (unstated.version, unstated.kind, unstated.warn) == ("v5", "unknown", True)
 

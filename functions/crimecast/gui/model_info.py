@@ -100,7 +100,8 @@ def describe(meta: dict[str, Any] | None, source: str = "local model") -> ModelI
         text = f"Model {version} ({source}): trained on real images" + (f" ({'; '.join(details)})" if details else "")
         score = _first_number(meta.get("validation"), ("macro_f1", "macro-F1", "f1_macro", "accuracy"))
         if score:
-            text += f"; validated {score[0].replace('_', '-')} {score[1]:.2f}"
+            name = {"macro_f1": "macro-F1", "f1_macro": "macro-F1"}.get(score[0], score[0])
+            text += f"; validated {name} {score[1]:.2f}"
         return ModelInfo(version, "real", text, warn=False)
     if kind == "synthetic":
         return ModelInfo(version, "synthetic",
