@@ -131,7 +131,7 @@ def _register_clip(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     t.add_argument("--out", required=True, help="output model directory (encoder.tflite, model.tflite, metadata)")
     t.add_argument("--folds", type=int, default=5, help="k-fold group cross-validation (default 5)")
     t.add_argument("--cv-seeds", type=int, default=3, help="fold seeds for the CV estimate (mean ± sd; default 3)")
-    t.add_argument("--epochs", type=int, default=None, help="head training epochs (default 40)")
+    t.add_argument("--epochs", type=int, default=None, help="head training epochs (default 30)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--cache-dir", default=".cache/clip", help="encoder + per-clip feature cache")
     t.set_defaults(func=cmd_train_clip)
