@@ -75,6 +75,8 @@ class DeployConfig:
     alarm_email: str = ""
     nag: bool = True
     api_packaging: str = "zip"  # "zip" (layer, no OpenCV: fast cold start) or "image" (worker image: inline video)
+    # forecast job: patrol units the report's allocation plan spreads over the districts (None: no plan section)
+    report_allocation_units: int | None = None
 
     @classmethod
     def from_context(cls, scope: Construct) -> DeployConfig:
@@ -115,4 +117,5 @@ class DeployConfig:
             alarm_email=str(_get(scope, "alarmEmail", "")).strip(),
             nag=_bool(scope, "nag", True),
             api_packaging=packaging,
+            report_allocation_units=_int(scope, "reportAllocationUnits", None, 1, 100_000),
         )

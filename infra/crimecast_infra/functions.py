@@ -63,13 +63,20 @@ class BundlesMissing(FileNotFoundError):
     """The dependency bundles were not built: run `make layers` (or python layers/build.py)."""
 
 
-def _allow(grants: list[tuple[iam.Role, s3.IBucket, str]], role: iam.Role, bucket: s3.IBucket, prefixes: list[str],
+def _allow(grants: list[tuple[iam.Role, s3.IBucket, str]], role: iam.Role, bucket: s3.IBucket, paths: list[str],
            *, read: bool = False, write: bool = False, delete: bool = False) -> None:
-    """Grant object actions on `bucket/<prefix>*` only, and ListBucket only for those prefixes.
+    """Grant object actions on `bucket/<prefix>*` for each prefix (ends in '/') and on exactly `bucket/<key>` for
+    each single key (anything else, e.g. feeds/state.json); ListBucket only for those prefixes and keys.
 
-    Each (role, bucket, prefix) is recorded in `grants` so crimecast_infra.nag can acknowledge exactly
-    these object-ARN wildcards (keys under a prefix are dynamic: dates, upload ids, versions)."""
-    grants.extend((role, bucket, p) for p in prefixes)
+    A single key gets no wildcard: `feeds/state.json*` would also let the role read and write
+    `feeds/state.json.bak`, `feeds/state.jsonl`, ... Each prefix grant (role, bucket, prefix) is recorded in
+    `grants` so crimecast_infra.nag can acknowledge exactly these object-ARN wildcards (keys under a prefix are
+    dynamic: dates, upload ids, versions)."""
+    for p in paths:
+        if not p or p.startswith("/") or "*" in p or "?" in p:
+            raise ValueError(f"S3 grant path {p!r}: expected a prefix 'a/b/' or a key 'a/b.json' (no wildcards)")
+    grants.extend((role, bucket, p) for p in paths if p.endswith("/"))
+    patterns = [f"{p}*" if p.endswith("/") else p for p in paths]
     actions: list[str] = []
     if read:
         actions += ["s3:GetObject", "s3:GetObjectVersion"]
@@ -78,10 +85,11 @@ def _allow(grants: list[tuple[iam.Role, s3.IBucket, str]], role: iam.Role, bucke
     if delete:
         actions += ["s3:DeleteObject"]
     role.add_to_principal_policy(iam.PolicyStatement(
-        actions=actions, resources=[bucket.arn_for_objects(f"{p}*") for p in prefixes]))
+        actions=actions, resources=[bucket.arn_for_objects(p) for p in patterns]))
+    # Storage.exists() lists with Prefix=<key>: a key's condition is the key itself (StringLike without '*').
     role.add_to_principal_policy(iam.PolicyStatement(
         actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
-        conditions={"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}}))
+        conditions={"StringLike": {"s3:prefix": patterns}}))
 
 
 class Functions(Construct):
@@ -218,7 +226,8 @@ class Functions(Construct):
             reserved_concurrent_executions=config.forecast_reserved_concurrency,
             retry_attempts=1, max_event_age=Duration.hours(2),
             on_failure=destinations.SqsDestination(self.dlq),
-            environment=dict(common_env),
+            environment={**common_env, **({E.REPORT_ALLOCATION_UNITS: str(config.report_allocation_units)}
+                                          if config.report_allocation_units is not None else {})},
             description="crimecast: daily forecasts, report and manifest",
         )
         _allow(self.grants, fc_role, store.data, [P.DATA, P.MODELS], read=True)
@@ -226,6 +235,9 @@ class Functions(Construct):
         _allow(self.grants, fc_role, store.reports, [P.REPORTS], read=True, write=True, delete=True)
         # Read-only: the report's "recent classification activity" section reads the classification rows.
         _allow(self.grants, fc_role, store.results, [result_rows_prefix(P.RESULTS)], read=True)
+        # Read-only: the report shows thumbnails of the uploads waiting for review (rated High or uncertain), read
+        # from their objects under incoming/ (crimecast.report.job_inputs.review_images); never written or deleted.
+        _allow(self.grants, fc_role, store.uploads, [P.INCOMING], read=True)
 
         self.schedule = events.Rule(
             self, "ForecastSchedule",

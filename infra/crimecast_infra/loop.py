@@ -37,7 +37,10 @@ from crimecast_infra.storage import Storage
 
 FEED_HANDLER = "crimecast.handlers.feed_ingest.handler"
 RETRAIN_HANDLER = "crimecast_training.retrain.handler"
-FEED_SUFFIXES = (".csv", ".CSV", ".csv.gz", ".CSV.GZ", ".gz")
+# S3 rejects a bucket's notification configuration whose filters overlap for one event type ("Configurations
+# overlap"): '.gz' and '.csv.gz' under the same prefix overlap, so '.gz' (and '.GZ': filters are case-sensitive)
+# alone covers the gzipped exports; the function reports a .gz that is not a CSV as an error record.
+FEED_SUFFIXES = (".csv", ".CSV", ".gz", ".GZ")
 # The retrain image's build context is the repository root, reduced to what the Dockerfile copies.
 RETRAIN_CONTEXT_KEEP = ["functions/crimecast", "training/crimecast_training", "layers/retrain",
                         "layers/requirements-worker.txt"]
@@ -137,9 +140,10 @@ class DailyLoop(Construct):
             reserved_concurrent_executions=1,
             retry_attempts=2, max_event_age=Duration.hours(6), on_failure=destinations.SqsDestination(fns.dlq),
             environment=env, description="crimecast: ingest incident exports dropped under feeds/incoming/")
+        # feeds/state.json and config/ingest.json are single keys: granted exactly, without a wildcard.
         _allow(fns.grants, feed_role, store.data, [L.FEED_INCOMING, L.INGEST_CONFIG], read=True)
-        _allow(fns.grants, feed_role, store.data, [L.FEED_REJECTED, L.FEED_PROCESSED, L.FEED_STATE], read=True,
-               write=True)
+        _allow(fns.grants, feed_role, store.data, [L.FEED_REJECTED], write=True)  # error/rejected records: never read
+        _allow(fns.grants, feed_role, store.data, [L.FEED_PROCESSED, L.FEED_STATE], read=True, write=True)
         _allow(fns.grants, feed_role, store.data, [L.INCIDENTS, L.COUNTS], read=True, write=True, delete=True)
         for suffix in FEED_SUFFIXES:
             store.data.add_event_notification(s3.EventType.OBJECT_CREATED, s3n.LambdaDestination(self.feed),

@@ -46,13 +46,14 @@ def template(synthesized: tuple[dict[str, Any], Path]) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def dev_synthesized(built_bundles: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
     """A dev deployment: JWT auth, CORS for one origin, buckets destroyed with the stack, reserved concurrency,
-    the API from the worker image."""
+    the API from the worker image, a patrol plan of 12 units in the report."""
     return synth(tmp_path_factory.mktemp("cdk-dev"), **{
         "crimecast:auth": "jwt", "crimecast:jwtIssuer": "https://issuer.example.com/",
         "crimecast:jwtAudience": "client-a,client-b", "crimecast:corsOrigins": "https://app.example.com",
         "crimecast:destroyData": "true", "crimecast:forecastSchedule": "cron(30 6 * * ? *)",
         "crimecast:classifyReservedConcurrency": "5", "crimecast:forecastReservedConcurrency": "1",
-        "crimecast:apiPackaging": "image", "crimecast:stackName": "CrimecastDev"})
+        "crimecast:apiPackaging": "image", "crimecast:stackName": "CrimecastDev",
+        "crimecast:reportAllocationUnits": "12"})
 
 
 @pytest.fixture(scope="session")

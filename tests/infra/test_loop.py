@@ -43,7 +43,8 @@ def test_forecast_job_reads_counts_and_writes_monitoring(template):
     _, fn = _fn(template, "FunctionsForecastJob")
     assert fn["Properties"]["Environment"]["Variables"]["CRIMECAST_MAX_STALE_DAYS"] == "3"
     text = json.dumps(_role_statements(template, {"Ref": fn["Properties"]["Role"]["Fn::GetAtt"][0]}))
-    assert "monitoring/*" in text and "counts/*" in text and "feeds/state.json*" in text
+    assert "monitoring/*" in text and "counts/*" in text
+    assert '/feeds/state.json"' in text and "feeds/state.json*" not in text  # the one key, no wildcard
 
 
 def test_retrain_function_schedule_tables_and_alarms(template):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -72,17 +73,57 @@ def test_cfn_lint_reports_no_errors(variant: str, request: pytest.FixtureRequest
     print(proc.stdout or "cfn-lint: no findings")
 
 
-def test_synth_stages_the_image_without_docker(synthesized: tuple[dict[str, Any], Path], built_bundles: Any) -> None:
-    """The image is an asset (a directory + Dockerfile) that `cdk deploy` builds; synth ran no Docker."""
-    _, path = synthesized
+def _image_tag(fn: dict[str, Any]) -> str | None:
+    """The asset hash an image function's ImageUri points at (None for a zip function)."""
+    uri = fn["Properties"]["Code"].get("ImageUri")
+    return None if uri is None else uri["Fn::Sub"].rsplit(":", 1)[1]
+
+
+def test_synth_stages_the_image_without_docker(synthesized: tuple[dict[str, Any], Path], built_bundles: Any,
+                                               dev_synthesized: tuple[dict[str, Any], Path]) -> None:
+    """Two image assets (a directory + Dockerfile each) that `cdk deploy` builds; synth ran no Docker:
+    the worker image (classify-upload, forecast job, feed; the API too with apiPackaging=image) and the retrain
+    image (TensorFlow; only the retrain function)."""
+    from cdk_helpers import ROOT, resources
+
+    tpl, path = synthesized
     assets = json.loads(path.with_name(path.name.replace(".template.json", ".assets.json")).read_text())
     images = assets["dockerImages"]
-    assert len(images) == 1, "classify-upload and forecast-job share one image asset"
-    (image,) = images.values()
-    source = Path(image["source"]["directory"])
-    if not source.is_absolute():
-        source = path.parent / source
-    assert (source / "Dockerfile").read_text() == (built_bundles.image_dir("worker") / "Dockerfile").read_text()
-    assert image["source"].get("platform") == "linux/amd64"
+    assert len(images) == 2, "the worker image (shared by three functions) and the retrain image"
+
+    def source_dir(image: dict[str, Any]) -> Path:
+        d = Path(image["source"]["directory"])
+        return d if d.is_absolute() else path.parent / d
+
+    worker_dir = built_bundles.image_dir("worker")
+    (worker,) = [h for h, i in images.items() if (source_dir(i) / i["source"].get("dockerFile", "Dockerfile"))
+                 .read_text() == (worker_dir / "Dockerfile").read_text()]
+    (retrain,) = set(images) - {worker}
+    assert "dockerFile" not in images[worker]["source"]
+    rsrc = images[retrain]["source"]
+    assert source_dir(images[retrain]).resolve() == ROOT.resolve() and rsrc["dockerFile"] == "layers/retrain/Dockerfile"
+    # TensorFlow only in the retrain image (the serving path never imports it).
+    assert re.search(r"^tensorflow\b", (ROOT / "layers/retrain/requirements-retrain.txt").read_text(), re.M | re.I)
+    assert not re.search(r"^tensorflow", (ROOT / "layers/requirements-worker.txt").read_text(), re.M | re.I)
+    # The retrain build context is the repository root minus everything but RETRAIN_CONTEXT_KEEP: every COPY
+    # source of its Dockerfile must be kept, or `cdk deploy`'s docker build fails.
+    sys.path.insert(0, str(INFRA))
+    from crimecast_infra.loop import RETRAIN_CONTEXT_KEEP
+
+    copies = [src for line in (ROOT / rsrc["dockerFile"]).read_text().splitlines() if line.startswith("COPY ")
+              for src in line.split()[1:-1]]
+    assert copies and all(any(c == k or c.startswith(k + "/") for k in RETRAIN_CONTEXT_KEEP) for c in copies), copies
+    assert all(i["source"].get("platform") == "linux/amd64" for i in images.values())
+
+    fns = {k: _image_tag(f) for k, f in resources(tpl, "AWS::Lambda::Function").items()}
+    by_name = {n: [t for k, t in fns.items() if k.startswith(n)] for n in
+               ("FunctionsApi", "FunctionsClassifyUpload", "FunctionsForecastJob", "LoopFeedIngest", "LoopRetrain")}
+    assert by_name == {"FunctionsApi": [None], "FunctionsClassifyUpload": [worker], "FunctionsForecastJob": [worker],
+                       "LoopFeedIngest": [worker], "LoopRetrain": [retrain]}
+    dev_tpl, _ = dev_synthesized  # apiPackaging=image: the API runs from the same worker image
+    dev = {k: _image_tag(f) for k, f in resources(dev_tpl, "AWS::Lambda::Function").items()}
+    (dev_api,) = [t for k, t in dev.items() if k.startswith("FunctionsApi")]
+    (dev_cls,) = [t for k, t in dev.items() if k.startswith("FunctionsClassifyUpload")]
+    assert dev_api == dev_cls is not None
     zips = [a for a in assets["files"].values() if a["source"].get("packaging") == "zip"]
     assert len(zips) >= 2, "the API code and its layer are zip assets"

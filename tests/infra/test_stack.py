@@ -95,35 +95,85 @@ def test_no_wildcard_resource_for_s3_sqs_glue(template: dict[str, Any]) -> None:
                 assert not any(a in ("s3:*", "sqs:*", "glue:*") for a in actions), f"{pid}: {actions}"
 
 
-def test_functions_get_only_the_prefixes_they_need(template: dict[str, Any]) -> None:
-    api = _role_of(template, _logical(template, "AWS::Lambda::Function", "FunctionsApi"))
-    cls = _role_of(template, _logical(template, "AWS::Lambda::Function", "ClassifyUpload"))
-    fc = _role_of(template, _logical(template, "AWS::Lambda::Function", "ForecastJob"))
-    assert len({api, cls, fc}) == 3, "each function has its own role"
-    b = {n: _logical(template, "AWS::S3::Bucket", f"Storage{n}") for n in ("Uploads", "Data", "Results", "Reports")}
+def _list_prefixes(tpl: dict[str, Any], role_id: str) -> set[tuple[str, str]]:
+    """{(bucket logical id, s3:prefix pattern)} of the role's ListBucket statements (each must have a condition)."""
+    out = set()
+    for st in _statements(tpl, role_id):
+        if "s3:ListBucket" not in _as_list(st["Action"]):
+            continue
+        patterns = st["Condition"]["StringLike"]["s3:prefix"]  # KeyError: ListBucket without a prefix condition
+        assert patterns, st
+        for res in _as_list(st["Resource"]):
+            out |= {(res["Fn::GetAtt"][0], p) for p in _as_list(patterns)}
+    return out
 
-    def writes(role: str) -> set[tuple[str, str]]:
-        return {(bk, key) for a, bk, key in _object_grants(template, role) if a == "s3:PutObject"}
+
+def test_functions_get_only_the_prefixes_they_need(template: dict[str, Any]) -> None:
+    """Each function's exact object-level S3 grants: (bucket, prefix*) for key spaces, (bucket, key) for single
+    keys (feeds/state.json, config/ingest.json: no wildcard, so no neighbouring key is reachable)."""
+    fn = {n: _logical(template, "AWS::Lambda::Function", n)
+          for n in ("FunctionsApi", "ClassifyUpload", "ForecastJob", "LoopFeedIngest", "LoopRetrain")}
+    api, cls, fc, feed, rt = (_role_of(template, fn[n]) for n in fn)
+    assert len({api, cls, fc, feed, rt}) == 5, "each function has its own role"
+    up, data, res, rep = (_logical(template, "AWS::S3::Bucket", f"Storage{n}")
+                          for n in ("Uploads", "Data", "Results", "Reports"))
+
+    def grants(role: str, action: str) -> set[tuple[str, str]]:
+        return {(bk, key) for a, bk, key in _object_grants(template, role) if a == action}
 
     def reads(role: str) -> set[tuple[str, str]]:
-        return {(bk, key) for a, bk, key in _object_grants(template, role) if a == "s3:GetObject"}
+        got = grants(role, "s3:GetObject")
+        assert grants(role, "s3:GetObjectVersion") == got  # versioned buckets: the same scope for versions
+        return got
+
+    def writes(role: str) -> set[tuple[str, str]]:
+        got = grants(role, "s3:PutObject")
+        assert grants(role, "s3:AbortMultipartUpload") == got
+        return got
 
     def deletes(role: str) -> set[tuple[str, str]]:
-        return {(bk, key) for a, bk, key in _object_grants(template, role) if a == "s3:DeleteObject"}
+        return grants(role, "s3:DeleteObject")
 
-    assert writes(cls) == {(b["Results"], "results/*")}
-    assert reads(cls) == {(b["Uploads"], "incoming/*"), (b["Data"], "models/*"), (b["Results"], "results/*")}
-    assert deletes(cls) == set()
-    assert writes(fc) == {(b["Results"], "forecasts/*"), (b["Results"], "runs/*"), (b["Reports"], "reports/*")}
-    assert (b["Uploads"], "incoming/*") not in reads(fc)
-    assert (b["Results"], "results/rows/*") in reads(fc)  # the report's classification activity, read-only
-    assert writes(api) == {(b["Uploads"], "incoming/*"), (b["Uploads"], "uploads/*")}
+    # API: serves models, runs, forecasts, reports; signs presigned PUTs for incoming/ and writes upload records.
+    assert reads(api) == {(data, "models/*"), (data, "data/*"), (res, "results/*"), (res, "forecasts/*"),
+                          (res, "runs/*"), (rep, "reports/*"), (up, "incoming/*"), (up, "uploads/*")}
+    assert writes(api) == {(up, "incoming/*"), (up, "uploads/*")}
     assert deletes(api) == set()
-    # ListBucket only with an s3:prefix condition.
-    for role in (api, cls, fc):
-        for st in _statements(template, role):
-            if "s3:ListBucket" in _as_list(st["Action"]):
-                assert st["Condition"]["StringLike"]["s3:prefix"], st
+
+    # classify-upload: reads the upload and the classifier, writes one result per object version.
+    assert reads(cls) == {(up, "incoming/*"), (data, "models/*"), (res, "results/*")}
+    assert writes(cls) == {(res, "results/*")}
+    assert deletes(cls) == set()
+
+    # forecast job: inputs (uploaded tables, or the feed's maintained counts + state), models; writes the run,
+    # the report and monitoring/; replaces its own partitions (delete), never monitoring rows or anyone's input.
+    # incoming/ IS readable (read-only): the report shows thumbnails of the uploads waiting for review
+    # (crimecast.report.job_inputs.review_images); results/rows/ read-only: the report's classification activity.
+    assert reads(fc) == {(data, "data/*"), (data, "models/*"), (data, "counts/*"), (data, "feeds/state.json"),
+                         (res, "forecasts/*"), (res, "runs/*"), (res, "results/rows/*"), (res, "monitoring/*"),
+                         (rep, "reports/*"), (up, "incoming/*")}
+    assert writes(fc) == {(res, "forecasts/*"), (res, "runs/*"), (res, "monitoring/*"), (rep, "reports/*")}
+    assert deletes(fc) == {(res, "forecasts/*"), (res, "runs/*"), (rep, "reports/*")}
+    assert not {k for _, k in writes(fc)} & {"incoming/*", "uploads/*", "counts/*", "data/*", "models/*"}
+
+    # feed: reads the export (any version) and its config, keeps its markers and state, rewrites the month
+    # partitions of incidents/ and counts/; writes rejected rows and error records, never reads them back.
+    assert reads(feed) == {(data, "feeds/incoming/*"), (data, "config/ingest.json"), (data, "feeds/processed/*"),
+                           (data, "feeds/state.json"), (data, "incidents/*"), (data, "counts/*")}
+    assert writes(feed) == {(data, "feeds/rejected/*"), (data, "feeds/processed/*"), (data, "feeds/state.json"),
+                            (data, "incidents/*"), (data, "counts/*")}
+    assert deletes(feed) == {(data, "incidents/*"), (data, "counts/*")}  # a month whose rows were all deleted
+    assert (data, "feeds/incoming/*") not in writes(feed) | deletes(feed)  # exports are never changed
+
+    # retrain: trains on the maintained counts, writes only new forecaster versions and the promotions log.
+    assert reads(rt) == {(data, "counts/*"), (data, "feeds/state.json"), (data, "models/forecaster/*")}
+    assert writes(rt) == {(data, "models/forecaster/*")}
+    assert deletes(rt) == set()
+
+    # ListBucket only with an s3:prefix condition, and for exactly the key spaces the role may touch.
+    for role in (api, cls, fc, feed, rt):
+        objects = reads(role) | writes(role) | deletes(role)
+        assert _list_prefixes(template, role) == objects, role
 
 
 def test_functions_sized_per_job(template: dict[str, Any]) -> None:
@@ -138,6 +188,17 @@ def test_functions_sized_per_job(template: dict[str, Any]) -> None:
     assert fc["Timeout"] == 900 and fc["MemorySize"] >= 3008
     assert cls["EphemeralStorage"]["Size"] >= 2048
     assert "ReservedConcurrentExecutions" not in cls  # unset unless asked for (new accounts have tiny quotas)
+
+
+def test_report_allocation_units_reach_only_the_forecast_job(template: dict[str, Any],
+                                                             dev_template: dict[str, Any]) -> None:
+    """-c crimecast:reportAllocationUnits=N sets the forecast job's env (the report's patrol plan); unset: no env."""
+    name = env_names.REPORT_ALLOCATION_UNITS
+    for tpl, expected in ((template, None), (dev_template, "12")):  # dev: conftest sets 12
+        for fid, fn in resources(tpl, "AWS::Lambda::Function").items():
+            env = fn["Properties"].get("Environment", {}).get("Variables", {})
+            assert env.get(name) == (expected if "ForecastJob" in fid else None), (fid, env.get(name))
+    assert Settings(**{name: "12"}).report_allocation_units == 12  # the name the job's settings read
 
 
 def test_env_var_names_match_the_settings_model(template: dict[str, Any]) -> None:
@@ -162,41 +223,101 @@ def test_env_var_names_match_the_settings_model(template: dict[str, Any]) -> Non
         assert env[env_names.FORECASTS_PREFIX] == s.forecasts_prefix
 
 
+def _notifications(tpl: dict[str, Any]) -> dict[str, list[tuple[str, str, str, list[str]]]]:
+    """{bucket logical id: [(function logical id, prefix, suffix, events)]} of the stack's S3 -> Lambda triggers."""
+    out: dict[str, list[tuple[str, str, str, list[str]]]] = {}
+    for notif in resources(tpl, "Custom::S3BucketNotifications").values():
+        bucket = notif["Properties"]["BucketName"]["Ref"]
+        assert bucket not in out, f"{bucket}: one notification resource per bucket"
+        conf = notif["Properties"]["NotificationConfiguration"]
+        assert set(conf) == {"LambdaFunctionConfigurations"}, conf.keys()
+        for c in conf["LambdaFunctionConfigurations"]:
+            rules = {r["Name"]: r["Value"] for r in c["Filter"]["Key"]["FilterRules"]}
+            assert set(rules) == {"prefix", "suffix"}, rules
+            out.setdefault(bucket, []).append((c["LambdaFunctionArn"]["Fn::GetAtt"][0], rules["prefix"],
+                                               rules["suffix"], c["Events"]))
+    return out
+
+
 def test_notification_filters_cover_incoming_media_only(template: dict[str, Any]) -> None:
-    (notif,) = resources(template, "Custom::S3BucketNotifications").values()
-    assert notif["Properties"]["BucketName"] == {"Ref": _logical(template, "AWS::S3::Bucket", "StorageUploads")}
-    configs = notif["Properties"]["NotificationConfiguration"]["LambdaFunctionConfigurations"]
+    """Two triggers: uploads bucket incoming/<media> -> classify-upload; data bucket feeds/incoming/<csv|gz> ->
+    the feed. Nothing any function writes (results, forecasts, reports, feeds/rejected ...) can invoke one."""
+    from crimecast.vision.decode import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+
+    notes = _notifications(template)
+    up, data = (_logical(template, "AWS::S3::Bucket", f"Storage{n}") for n in ("Uploads", "Data"))
     cls_fn = _logical(template, "AWS::Lambda::Function", "ClassifyUpload")
-    suffixes = set()
-    for c in configs:
-        assert c["Events"] == ["s3:ObjectCreated:*"]
-        assert c["LambdaFunctionArn"] == {"Fn::GetAtt": [cls_fn, "Arn"]}
-        rules = {r["Name"]: r["Value"] for r in c["Filter"]["Key"]["FilterRules"]}
-        assert rules["prefix"] == "incoming/"
-        assert not rules["prefix"].startswith(OUTPUT_PREFIXES)
-        suffixes.add(rules["suffix"])
-    assert {".jpg", ".JPG", ".png", ".mp4", ".MOV"} <= suffixes
-    assert not any(s.endswith((".json", ".parquet", ".html")) for s in suffixes)
+    feed_fn = _logical(template, "AWS::Lambda::Function", "LoopFeedIngest")
+    assert set(notes) == {up, data}
+    for bucket, configs in notes.items():
+        for _, prefix, _, events in configs:
+            assert events == ["s3:ObjectCreated:*"]
+            assert not prefix.startswith(OUTPUT_PREFIXES)
+        # S3 refuses the whole configuration (deploy fails) when two filters of one event type overlap: one prefix
+        # starts the other and one suffix ends the other (e.g. '.gz' and '.csv.gz').
+        for i, (_, p1, s1, e1) in enumerate(configs):
+            for _, p2, s2, e2 in configs[i + 1:]:
+                overlap = (p1.startswith(p2) or p2.startswith(p1)) and (s1.endswith(s2) or s2.endswith(s1))
+                assert not (overlap and set(e1) & set(e2)), f"{bucket}: ({p1!r}, {s1!r}) overlaps ({p2!r}, {s2!r})"
+
+    # Uploads: exactly what crimecast.vision.decode accepts, lower and upper case (S3 suffixes are case-sensitive).
+    media = {e for ext in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS for e in (ext, ext.upper())}
+    assert {fn for fn, *_ in notes[up]} == {cls_fn}
+    assert {p for _, p, _, _ in notes[up]} == {"incoming/"}
+    assert sorted(s for _, _, s, _ in notes[up]) == sorted(media)  # no duplicates either
+    # Data bucket: the incident feed's exports only (CSV or gzipped CSV), never data/, models/ or the feed's own
+    # outputs under feeds/.
+    assert {fn for fn, *_ in notes[data]} == {feed_fn}
+    assert {p for _, p, _, _ in notes[data]} == {"feeds/incoming/"}
+    assert sorted(s for _, _, s, _ in notes[data]) == sorted([".csv", ".CSV", ".gz", ".GZ"])
 
 
 def test_async_invocations_retry_boundedly_then_land_in_the_dlq(template: dict[str, Any]) -> None:
+    """Every asynchronously invoked function (S3 triggers, schedules) retries boundedly, then the one DLQ."""
     (dlq,) = resources(template, "AWS::SQS::Queue")
-    configs = resources(template, "AWS::Lambda::EventInvokeConfig")
-    assert len(configs) == 2
-    for c in configs.values():
-        p = c["Properties"]
-        assert p["MaximumRetryAttempts"] <= 2
+    fn = {n: _logical(template, "AWS::Lambda::Function", n)
+          for n in ("ClassifyUpload", "ForecastJob", "LoopFeedIngest", "LoopRetrain")}
+    configs = {c["Properties"]["FunctionName"]["Ref"]: c["Properties"]
+               for c in resources(template, "AWS::Lambda::EventInvokeConfig").values()}
+    assert len(configs) == len(resources(template, "AWS::Lambda::EventInvokeConfig")), "one per function"
+    # retries, max event age (s): uploads and exports are retried twice within 6 h; the daily forecast once within
+    # 2 h (the next day's run supersedes it); a 15-minute retrain is not retried (run it again by hand).
+    assert {f: (p["MaximumRetryAttempts"], p.get("MaximumEventAgeInSeconds")) for f, p in configs.items()} == {
+        fn["ClassifyUpload"]: (2, 6 * 3600), fn["LoopFeedIngest"]: (2, 6 * 3600), fn["ForecastJob"]: (1, 2 * 3600),
+        fn["LoopRetrain"]: (0, None)}
+    for p in configs.values():
         assert p["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [dlq, "Arn"]}
 
 
+def _schedules(tpl: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """{target function logical id: (schedule expression, target)}: one target per rule, one rule per function."""
+    out = {}
+    for rule in resources(tpl, "AWS::Events::Rule").values():
+        (target,) = rule["Properties"]["Targets"]
+        fn = target["Arn"]["Fn::GetAtt"][0]
+        assert fn not in out, f"{fn} has two schedules"
+        out[fn] = (rule["Properties"]["ScheduleExpression"], target)
+    return out
+
+
 def test_schedule_targets_the_forecast_job(template: dict[str, Any], dev_template: dict[str, Any]) -> None:
-    (rule,) = resources(template, "AWS::Events::Rule").values()
-    assert rule["Properties"]["ScheduleExpression"] == "cron(0 5 * * ? *)"
-    (target,) = rule["Properties"]["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [_logical(template, "AWS::Lambda::Function", "ForecastJob"), "Arn"]}
-    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2 and "DeadLetterConfig" in target
-    (dev_rule,) = resources(dev_template, "AWS::Events::Rule").values()
-    assert dev_rule["Properties"]["ScheduleExpression"] == "cron(30 6 * * ? *)"
+    """Two schedules: the daily forecast job and the monthly retrain; both send undeliverable events to the DLQ."""
+    (dlq,) = resources(template, "AWS::SQS::Queue")
+    fc, rt = (_logical(template, "AWS::Lambda::Function", n) for n in ("ForecastJob", "LoopRetrain"))
+    sched = _schedules(template)
+    assert set(sched) == {fc, rt}
+    expr, target = sched[fc]
+    assert expr == "cron(0 5 * * ? *)"
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 7200}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}}
+    expr, target = sched[rt]
+    assert expr == "cron(0 6 1 * ? *)"  # 06:00 UTC on the 1st, after that day's 05:00 forecast run
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}}
+    dev = _schedules(dev_template)
+    dev_fc, dev_rt = (_logical(dev_template, "AWS::Lambda::Function", n) for n in ("ForecastJob", "LoopRetrain"))
+    assert set(dev) == {dev_fc, dev_rt}
+    assert dev[dev_fc][0] == "cron(30 6 * * ? *)" and dev[dev_rt][0] == "cron(0 6 1 * ? *)"
 
 
 def test_api_routes_require_iam_by_default_and_are_throttled(template: dict[str, Any]) -> None:
