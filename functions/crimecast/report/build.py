@@ -87,7 +87,7 @@ def build_report(out_dir: Path, *, forecasts: pd.DataFrame | None, history: pd.D
         sections.forecast_explorer(forecasts, history),
         sections.hotspots(forecasts, incidents, severity),
         sections.backtest_metrics(backtest),
-        monitoring_section(monitoring),  # crimecast.monitoring.summarize output (the forecast job's)
+        monitoring_section(monitoring, model_info),  # crimecast.monitoring.summarize output (the forecast job's)
         sections.allocation_section(allocation, forecasts),
         sections.classification_activity(classifications),
         cards.model_and_data_card(forecasts, history, backtest, model_info, monitoring),

@@ -200,9 +200,10 @@ def model_and_data_card(forecasts, history, backtest, model_info: dict,  # type:
                      + " of true counts inside.</p>")
         else:
             perf += '<p class="missing">The backtest has no interval coverage.</p>'
-    from crimecast.report.monitoring import live_accuracy_html
+    from crimecast.report.monitoring import live_accuracy_html, train_end_of
 
-    perf += live_accuracy_html(monitoring)  # next to the backtest: how the served model does on new days
+    # next to the backtest: how the served model does on new days (flagged when the days were in training)
+    perf += live_accuracy_html(monitoring, train_end_of(model_info))
     s.add(f"<div>{perf}</div></div>")
     s.add('<div class="cards"><div><h3>Known limits</h3>' + _items(KNOWN_LIMITS) + "</div>"
           "<div><h3>Intended uses</h3>" + _items(INTENDED) + "<h3>Out of scope</h3>" + _items(OUT_OF_SCOPE)

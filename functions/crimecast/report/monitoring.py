@@ -43,8 +43,35 @@ def _verdict(o: dict[str, Any]) -> str:
     return "; ".join(words)
 
 
-def live_accuracy_html(monitoring: dict[str, Any] | None) -> str:
-    """One paragraph for the model card: live accuracy over the last 28 and 90 days."""
+def _checked_days(monitoring: dict[str, Any]) -> list[str]:
+    days = sorted(str(d["date"]) for d in monitoring.get("daily") or [])
+    return days or ([str(monitoring["through"])] if monitoring.get("through") else [])
+
+
+def in_sample_note(monitoring: dict[str, Any] | None, train_end: Any) -> str | None:
+    """Plain words when checked days are on or before the model's `train_end` (metadata): then the numbers show the
+    loop working, not how the model does on days it has never seen. None when no checked day is in training."""
+    if not monitoring or not monitoring.get("rows") or not train_end:
+        return None
+    end = pd.Timestamp(str(train_end)).date().isoformat()
+    days = _checked_days(monitoring)
+    inside = [d for d in days if d <= end]
+    if not inside:
+        return None
+    which = "all the checked days" if len(inside) == len(days) else \
+        f"{len(inside)} of the {len(days)} checked days ({inside[0]} – {inside[-1]})"
+    return (f"Not live accuracy: the forecaster was trained on data through {end}, so {which} were in the model's "
+            "training data. This shows the loop working, not how well the model forecasts days it has not seen.")
+
+
+def train_end_of(model_info: dict[str, Any] | None) -> Any:
+    """The forecaster's `train_end` from the report's model_info ({"forecaster": metadata, ...}), or None."""
+    fc = (model_info or {}).get("forecaster")
+    return fc.get("train_end") if isinstance(fc, dict) else None
+
+
+def live_accuracy_html(monitoring: dict[str, Any] | None, train_end: Any = None) -> str:
+    """One paragraph for the model card: live accuracy over the last 28 and 90 days (flagged when in-sample)."""
     if not monitoring or not monitoring.get("rows"):
         return '<p class="missing">Live accuracy: no earlier run can be checked against actual counts yet.</p>'
     parts = []
@@ -54,11 +81,15 @@ def live_accuracy_html(monitoring: dict[str, Any] | None) -> str:
             parts.append(f"last {w} days: MAE {_num(o.get('mae'))}, ÷ 28-day mean {_num(o.get('rel_mae_ma28'))}, "
                          f"÷ seasonal-naive {_num(o.get('rel_mae_snaive'))}, "
                          f"80 % coverage {_pct(o.get('coverage80'))}, 95 % coverage {_pct(o.get('coverage95'))}")
-    return "<p><b>Live accuracy</b> (forecasts of earlier runs vs counts now known; through " \
-           f"{html.escape(str(monitoring.get('through')))}): " + html.escape("; ".join(parts)) + ".</p>"
+    note = in_sample_note(monitoring, train_end)
+    label = "Accuracy of earlier runs" if note else "Live accuracy"
+    return f"<p><b>{label}</b> (forecasts of earlier runs vs counts now known; through " \
+           f"{html.escape(str(monitoring.get('through')))}): " + html.escape("; ".join(parts)) + ".</p>" \
+           + (f'<p class="warn">{html.escape(note)}</p>' if note else "")
 
 
-def monitoring_section(monitoring: dict[str, Any] | None) -> Section:
+def monitoring_section(monitoring: dict[str, Any] | None, model_info: dict[str, Any] | None = None) -> Section:
+    """model_info: {"forecaster": metadata, ...}; its `train_end` says whether the checked days were in training."""
     s = Section("monitoring", "How did our forecasts do?",
                 "Every day the forecasts of earlier runs are compared with the counts now known (late records and "
                 "corrections included), next to two simple rules: the last 28 days' average and last week repeated.")
@@ -71,6 +102,9 @@ def monitoring_section(monitoring: dict[str, Any] | None) -> Section:
     s.add(f"<p><b>In short:</b> over the last 28 days (through {html.escape(str(monitoring['through']))}), "
           f"{html.escape(_verdict(o))}. Checked: {monitoring['rows']:,} forecast values from "
           f"{monitoring['runs']} runs.</p>")
+    note = in_sample_note(monitoring, train_end_of(model_info))
+    if note:
+        s.add(f'<p class="warn"><b>{html.escape(note)}</b></p>')
     rows = []
     for label, st in (("last 28 days", w28), ("last 90 days", w90)):
         if st.get("n"):
