@@ -4,8 +4,10 @@ The embedded real data (data/chicago) and the shipped models (models/; nothing i
 → a local S3 (moto server) with the deployment's buckets → the API (the same FastAPI app, under uvicorn) →
 the real sample images and clip (data/samples) dropped into `incoming/` with real-shaped S3 events delivered
 to the classify-upload handler → a backtest of the shipped forecaster vs the baselines (no retraining) →
-the forecast-job handler once (forecasts, patrol allocation, report) → the report and the forecasts
-downloaded from the local S3. `--once` stops there; otherwise the API keeps serving until Ctrl-C.
+the daily loop: earlier runs backfilled (what the forecast job would have written a week, two, three and four
+weeks ago; --backfill-runs) and the forecast-job handler once (forecasts, patrol allocation, report, and "How did
+our forecasts do?" checking those runs against the counts) → the report and the forecasts downloaded from the
+local S3. `--once` stops there; otherwise the API keeps serving until Ctrl-C.
 `--synthetic` runs the same on generated data; `--data DIR` on your own contract tables.
 """
 
@@ -51,6 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--backtest-origins", type=int, default=3,
                    help="origins (30 days each, 28 apart) of the shipped-model backtest in the report (default 3; "
                    "0 = none)")
+    p.add_argument("--backfill-runs", type=int, default=4,
+                   help="earlier daily runs (7 days apart) written before the forecast job, so its report checks "
+                   "them against the counts in 'How did our forecasts do?' (default 4; 0 = none)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000, help="API port (a free one is picked if it is taken)")
     p.add_argument("--s3-port", type=int, default=0, help="local S3 port (default: any free port)")
@@ -196,7 +201,12 @@ def _main(a: argparse.Namespace) -> int:
             res = classify_handler.handler(ev, _Ctx())["results"][0]
             label = res.get("risk_level") or res.get("status")
             levels[str(label)] = levels.get(str(label), 0) + 1
-        _say(f"classified {len(media)} uploads from incoming/: {levels}; running the forecast job")
+        _say(f"classified {len(media)} uploads from incoming/: {levels}")
+        if a.backfill_runs > 0:  # the daily loop: earlier runs for this run's monitoring to check
+            done = _backfill(stores, layout.Prefixes.from_settings(settings), model_dirs["forecaster"],
+                             demo_data.tables, a.backfill_runs)
+            _say(f"daily loop: backfilled {len(done)} earlier runs ({', '.join(done) or 'already there'}) for the "
+                 "forecast job's monitoring to check against the counts")
         if backtest is not None:  # the report's backtest: the shipped model vs the baselines, no retraining
             result = backtest()
             for name, metrics in result.items():
@@ -207,6 +217,7 @@ def _main(a: argparse.Namespace) -> int:
             _say(f"backtest of the shipped forecaster vs {len(result) - 1} baselines: {lstm['n_origins']} origins "
                  f"({lstm['run']['scope']}), MAE {lstm['overall']['mae']:.2f} "
                  f"(done {time.perf_counter() - t_backtest:.0f} s after it started)")
+        _say("running the forecast job")
         sched = {"version": "0", "id": "demo", "detail-type": "Scheduled Event", "source": "aws.events",
                  "account": "000000000000", "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                  "region": "us-east-1", "resources": ["arn:aws:events:us-east-1:000000000000:rule/demo"],
@@ -273,6 +284,23 @@ def _main(a: argparse.Namespace) -> int:
         s3.stop()
     _say("stopped: API and local S3 shut down")
     return 0
+
+
+def _backfill(stores: object, prefixes: layout.Prefixes, model_dir: Path, tables: dict[str, Path],
+              runs: int) -> list[str]:
+    """Earlier runs (crimecast.monitoring.backfill) from the demo's tables with the shipped forecaster."""
+    from crimecast.contract import read_table
+    from crimecast.forecast.model import CrimeForecaster
+    from crimecast.monitoring.backfill import backfill_runs
+
+    counts = read_table(tables["counts"], "counts")
+    known = set(counts["district"].unique())
+    events = read_table(tables["events"], "events", known_districts=known) if "events" in tables else None
+    weather = read_table(tables["weather"], "weather") if "weather" in tables else None
+    with quiet.native_stderr_silenced():
+        forecaster = CrimeForecaster().load_model(model_dir)
+    return backfill_runs(stores.results, forecaster, counts, runs=runs, step=7,  # type: ignore[attr-defined]
+                         prefixes=prefixes, events=events, weather=weather)
 
 
 def _notify_new_uploads(client: object, settings: object, handler: object, seen: set[tuple[str, str]],

@@ -89,10 +89,21 @@ def test_demo_on_the_embedded_real_data_serves_until_sigint_even_when_inherited_
         assert 'class="warn"' in html  # the quick test models are synthetic / unstated: flagged plainly
         thumbs = list((out / "reports" / "latest" / "review").glob("*-thumb.jpg"))
         assert thumbs and all(t.name in html for t in thumbs)
-        parts = list((out / "forecasts").rglob("*.parquet"))
+        # The daily loop: 4 backfilled earlier runs (a week apart) beside the scheduled run, checked in its report
+        assert "daily loop: backfilled 4 earlier runs" in head
+        run_date = re.search(r"run_date=(\d{4}-\d{2}-\d{2})\)", head).group(1)
+        runs = sorted(p.name for p in (out / "forecasts").iterdir())
+        assert runs == [f"run_date={d}" for d in ("2022-01-16", "2022-01-23", "2022-01-30", "2022-02-06", run_date)]
+        parts = list((out / "forecasts" / f"run_date={run_date}").rglob("*.parquet"))
         fc = pd.read_parquet(parts[0])
         assert len(parts) == 1 and fc["district"].nunique() == 22 and set(fc["category"]) == {"ALL"}
         assert str(fc["date"].min().date()) == "2022-02-13"
+        mon = html[html.index('<section id="monitoring">'):]
+        mon = mon[:mon.index("</section>")]
+        assert "Nothing to check yet" not in mon and "from 4 runs" in mon and 'id="monitoring-daily"' in mon
+        # the test forecaster's metadata decides whether the checked days (to 2022-02-12) were in its training data
+        train_end = json.loads((models / "forecaster" / "metadata.json").read_text()).get("train_end")
+        assert ("were in the model&#x27;s training data" in mon) == bool(train_end and train_end >= "2022-02-12")
         assert len(list((out / "results").rglob("*.json"))) == 5  # 4 real images + the real clip
     finally:
         # And Ctrl-C (SIGINT) stops it cleanly although it was inherited ignored
@@ -124,8 +135,11 @@ def test_demo_synthetic_once_leaves_report_and_forecasts(tmp_path, synth_dir, cl
     assert "SYNTHETIC data" in proc.stdout and "done (--once)" in proc.stdout
     html = (out / "reports" / "latest" / "index.html").read_text()
     assert "Recent classification activity" in html and "No classification results" not in html
+    run_date = re.search(r"run_date=(\d{4}-\d{2}-\d{2})\)", proc.stdout).group(1)
     parts = list((out / "forecasts").rglob("*.parquet"))
-    assert len(parts) == 1 and parts[0].parent.name.startswith("run_date=")
+    assert len(parts) == 5  # the run + 4 backfilled earlier runs (the daily loop)
+    parts = [p for p in parts if p.parent.name == f"run_date={run_date}"]
+    assert len(parts) == 1
     fc = pd.read_parquet(parts[0])
     assert len(fc) > 0 and {"y_pred", "lo80", "hi80", "lo95", "hi95", "model_version"} <= set(fc.columns)
     assert len(list((out / "results").rglob("*.json"))) == 5  # 4 images + 1 video
