@@ -95,6 +95,7 @@ def describe(meta: dict[str, Any] | None, source: str = "local model") -> ModelI
         n = trained.get("n_items")
         sources = trained.get("sources") or []
         names = ", ".join(str(s.get("name", s)) if isinstance(s, dict) else str(s) for s in sources[:3])
+        names += f" + {len(sources) - 3} more" if len(sources) > 3 else ""  # never a silently cut list
         details = [f"{n} images"] if isinstance(n, int) and not isinstance(n, bool) else []
         details += [names] if names else []
         text = f"Model {version} ({source}): trained on real images" + (f" ({'; '.join(details)})" if details else "")
