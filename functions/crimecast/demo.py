@@ -27,9 +27,11 @@ import threading
 import time
 import urllib.request
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from crimecast import demo_inputs, layout, quiet
+from crimecast.local_context import LocalContext
 
 BUCKETS = {"CRIMECAST_UPLOADS_BUCKET": "crimecast-uploads", "CRIMECAST_DATA_BUCKET": "crimecast-data",
            "CRIMECAST_RESULTS_BUCKET": "crimecast-results", "CRIMECAST_REPORTS_BUCKET": "crimecast-reports",
@@ -80,16 +82,7 @@ def _free_port(host: str, wanted: int) -> int:
         return int(s.getsockname()[1])
 
 
-class _Ctx:
-    """The bits of a Lambda context the powertools decorators read."""
-
-    function_name = "crimecast-demo"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:crimecast-demo"
-    aws_request_id = "demo"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
+_Ctx = partial(LocalContext, "crimecast-demo", 1024, "demo")  # the handlers' Lambda context, in-process
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -21,25 +21,19 @@ import os
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
+
+from crimecast.local_context import LocalContext
 
 BUCKETS = {"CRIMECAST_UPLOADS_BUCKET": "uploads", "CRIMECAST_DATA_BUCKET": "data",
            "CRIMECAST_RESULTS_BUCKET": "results", "CRIMECAST_REPORTS_BUCKET": "reports"}
 EXPORT_SUFFIXES = (".csv", ".csv.gz")
 
 
-class _Ctx:
-    """The bits of a Lambda context the powertools decorators read."""
-
-    function_name = "crimecast-replay"
-    memory_limit_in_mb = 3008
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:crimecast-replay"
-    aws_request_id = "replay"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
+_Ctx = partial(LocalContext, "crimecast-replay", 3008, "replay")  # the handlers' Lambda context, in-process
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -46,6 +46,17 @@ def _int(scope: Construct, key: str, default: int | None, lo: int, hi: int) -> i
     return n
 
 
+def _float(scope: Construct, key: str, default: float, lo: float, hi: float) -> float:
+    v = _get(scope, key, default)
+    try:
+        f = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(f"context {PREFIX}{key}={v!r}: expected a number") from None
+    if not lo <= f <= hi:
+        raise ConfigError(f"context {PREFIX}{key}={f}: expected {lo}..{hi}")
+    return f
+
+
 def _list(scope: Construct, key: str) -> list[str]:
     v = _get(scope, key, "")
     if isinstance(v, list):

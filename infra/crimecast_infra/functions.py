@@ -136,12 +136,7 @@ class Functions(Construct):
         self.grants: list[tuple[iam.Role, s3.IBucket, str]] = []
 
         def role_and_logs(name: str) -> tuple[iam.Role, logs.LogGroup]:
-            # Own role + own log group: no AWSLambdaBasicExecutionRole (it allows writing any log group).
-            group = logs.LogGroup(self, f"{name}Logs", retention=_retention(config.log_retention_days),
-                                  removal_policy=RemovalPolicy.DESTROY if config.destroy_data else RemovalPolicy.RETAIN)
-            role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                            description=f"crimecast {name} function")
-            group.grant_write(role)
+            role, group = function_role_and_logs(self, name, config)
             self.log_groups[name] = group
             return role, group
 
@@ -246,6 +241,16 @@ class Functions(Construct):
             targets=[targets.LambdaFunction(self.forecast, retry_attempts=2, max_event_age=Duration.hours(2),
                                             dead_letter_queue=self.dlq)],
         )
+
+
+def function_role_and_logs(scope: Construct, name: str, config: DeployConfig) -> tuple[iam.Role, logs.LogGroup]:
+    """A function's own role and own log group (no AWSLambdaBasicExecutionRole: it allows writing any log group)."""
+    group = logs.LogGroup(scope, f"{name}Logs", retention=_retention(config.log_retention_days),
+                          removal_policy=RemovalPolicy.DESTROY if config.destroy_data else RemovalPolicy.RETAIN)
+    role = iam.Role(scope, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                    description=f"crimecast {name} function")
+    group.grant_write(role)
+    return role, group
 
 
 def _retention(days: int) -> logs.RetentionDays:

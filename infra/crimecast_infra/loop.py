@@ -12,16 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Aws, Duration, IgnoreMode, RemovalPolicy, Size
+from aws_cdk import Aws, Duration, IgnoreMode, Size
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_glue as glue
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sns as sns
@@ -31,8 +29,8 @@ from crimecast import env_names as E
 from crimecast import layout as L
 from crimecast.monitoring.metrics import COVERAGE80, COVERAGE95, REL_MAE
 
-from crimecast_infra.config import PREFIX, ConfigError, DeployConfig, _get, _int
-from crimecast_infra.functions import ROOT, Functions, _allow, _retention
+from crimecast_infra.config import PREFIX, ConfigError, DeployConfig, _float, _get, _int
+from crimecast_infra.functions import ROOT, Functions, _allow, function_role_and_logs
 from crimecast_infra.storage import Storage
 
 FEED_HANDLER = "crimecast.handlers.feed_ingest.handler"
@@ -52,17 +50,6 @@ MONITORING_COLUMNS = [("date", "timestamp"), ("district", "string"), ("category"
                       ("lo95", "double"), ("hi95", "double"), ("in80", "boolean"), ("in95", "boolean"),
                       ("abs_err", "double"), ("y_ma28", "double"), ("y_snaive", "double"),
                       ("model_version", "string")]
-
-
-def _float(scope: Construct, key: str, default: float, lo: float, hi: float) -> float:
-    v = _get(scope, key, default)
-    try:
-        f = float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ConfigError(f"context {PREFIX}{key}={v!r}: expected a number") from None
-    if not lo <= f <= hi:
-        raise ConfigError(f"context {PREFIX}{key}={f}: expected {lo}..{hi}")
-    return f
 
 
 @dataclass(frozen=True)
@@ -119,16 +106,8 @@ class DailyLoop(Construct):
         fns = functions
         env = dict(fns.common_env)
 
-        def role_and_logs(name: str) -> tuple[iam.Role, logs.LogGroup]:
-            group = logs.LogGroup(self, f"{name}Logs", retention=_retention(config.log_retention_days),
-                                  removal_policy=RemovalPolicy.DESTROY if config.destroy_data else RemovalPolicy.RETAIN)
-            role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                            description=f"crimecast {name} function")
-            group.grant_write(role)
-            return role, group
-
         # --- feed ingest: the worker image, one export at a time (merges of one month must not interleave) ----
-        feed_role, feed_logs = role_and_logs("Feed")
+        feed_role, feed_logs = function_role_and_logs(self, "Feed", config)
         image_dir = fns.worker_image_dir
         self.feed = lambda_.DockerImageFunction(
             self, "FeedIngest",
@@ -157,7 +136,7 @@ class DailyLoop(Construct):
         fns.forecast.add_environment(E.MAX_STALE_DAYS, str(lc.max_stale_days))
 
         # --- retrain: TensorFlow image, monthly + on demand ------------------------------------------------------
-        rt_role, rt_logs = role_and_logs("Retrain")
+        rt_role, rt_logs = function_role_and_logs(self, "Retrain", config)
         keep = [f"!{p}" for p in RETRAIN_CONTEXT_KEEP]
         self.retrain = lambda_.DockerImageFunction(
             self, "Retrain",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from crimecast.atomic import atomic_dir
 from crimecast.vision import preprocess
 from crimecast.vision.calibration import apply_temperature, ece, fit_temperature
 from crimecast.vision.metrics import fit_high_bias
@@ -56,12 +56,7 @@ def train_finetune(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig,
     keras_rep = evaluate_probs(keras_p, y[ev])
     rep_idx = np.random.default_rng(cfg.seed).choice(tr, size=min(len(tr), 64 if cfg.quick else 200), replace=False)
     representative = x[rep_idx].astype(np.float32)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    try:
+    with atomic_dir(out) as staging:  # the model folder appears whole or not at all
         variants: dict[str, dict] = {}
         probs: dict[str, np.ndarray] = {}
         for v in cfg.variants:
@@ -134,12 +129,6 @@ def train_finetune(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig,
         }
         meta |= common(meta, staging)
         (staging / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     log(f"wrote {out} (default {default}, val macro-F1 {final['macro_f1']}, High recall "
         f"{final['per_class']['High']['recall']}, {meta['training']['total_seconds']} s)")
     return meta

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from crimecast.atomic import atomic_dir
 from crimecast.vision import preprocess
 from crimecast.vision.calibration import apply_temperature, ece, fit_temperature
 from crimecast.vision.metrics import classification_report, decide, high_tradeoff
@@ -103,12 +104,7 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
     # int8 calibration sees the probe inputs too: otherwise the OOD output's range stops at the training images'
     # scores and every far-off input saturates below the threshold
     representative = np.concatenate([x[rep_idx], *probes.values()]).astype(np.float32)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    try:
+    with atomic_dir(out) as staging:  # the model folder appears whole or not at all
         variants: dict[str, dict] = {}
         for v in cfg.variants:
             path = staging / VARIANT_FILES[v]
@@ -203,12 +199,6 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
         meta |= common(meta, staging)
         (staging / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
         model_card.write(staging)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     log(f"wrote {out} (default {default}; repeated group CV macro-F1 {meta['validation']['macro_f1']} ± "
         f"{meta['validation']['macro_f1_sd']} at cross-fitted High recall {cf['high_recall']} / precision "
         f"{cf['high_precision']}; {meta['training']['total_seconds']} s)")

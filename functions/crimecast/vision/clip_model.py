@@ -20,7 +20,7 @@ import numpy as np
 from crimecast.vision.calibration import apply_temperature
 from crimecast.vision.clip_features import FrameEncoder, SampledClip, decode_sampled, frame_features, window_indices
 from crimecast.vision.clip_timeline import aggregate, segments, window_levels
-from crimecast.vision.decode import InputError, sniff_kind
+from crimecast.vision.decode import InputError, sniff_file, sniff_kind
 from crimecast.vision.metrics import decide
 
 ACTIONS = {"High": "immediate response", "Medium": "monitor", "Low": "routine patrol"}
@@ -144,15 +144,7 @@ class ClipClassifier:
         """Clip answer for one video file; an image or non-video file is a clear InputError."""
         self._require()
         p = Path(path)
-        if not p.exists():
-            raise InputError(f"{p}: no such file")
-        if p.is_dir():
-            raise InputError(f"{p}: is a directory, not a video")
-        if p.stat().st_size == 0:
-            raise InputError(f"{p}: empty file (0 bytes)")
-        with open(p, "rb") as f:
-            kind = sniff_kind(f.read(32))
-        if kind == "image":
+        if sniff_file(p, "a video") == "image":
             raise InputError(f"{p}: an image; the clip model classifies videos (use an image model)")
         return {"path": str(path), **self.classify_video(p)}
 

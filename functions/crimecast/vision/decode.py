@@ -29,6 +29,18 @@ class InputError(ValueError):
     """Bad input to the classifier: the message says what is wrong with which input."""
 
 
+def sniff_file(p: Path, expected: str = "an image or video") -> str | None:
+    """sniff_kind of an existing, non-empty regular file; a missing path, a folder or an empty file is an InputError."""
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory, not {expected}")
+    if p.stat().st_size == 0:
+        raise InputError(f"{p}: empty file (0 bytes)")
+    with open(p, "rb") as f:
+        return sniff_kind(f.read(32))
+
+
 def sniff_kind(head: bytes) -> str | None:
     """'image', 'video' or None from the first bytes of a file (content, not the file name)."""
     if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")):

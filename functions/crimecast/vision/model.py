@@ -19,7 +19,7 @@ import numpy as np
 from crimecast.litert import interpreter_class
 from crimecast.vision import preprocess
 from crimecast.vision.calibration import apply_temperature
-from crimecast.vision.decode import InputError, decode_image, read_bytes, sniff_kind
+from crimecast.vision.decode import InputError, decode_image, read_bytes, sniff_file, sniff_kind
 from crimecast.vision.metrics import decide
 
 ACTIONS = {"High": "immediate response", "Medium": "monitor", "Low": "routine patrol"}
@@ -235,15 +235,7 @@ class CrimeImageClassifier:
         """Full result for one image or video file, chosen by content sniffing (not the extension)."""
         self._require()
         p = Path(path)
-        if not p.exists():
-            raise InputError(f"{p}: no such file")
-        if p.is_dir():
-            raise InputError(f"{p}: is a directory, not an image or video")
-        if p.stat().st_size == 0:
-            raise InputError(f"{p}: empty file (0 bytes)")
-        with open(p, "rb") as f:
-            head = f.read(32)
-        if sniff_kind(head) == "video":
+        if sniff_file(p) == "video":
             r = self.classify_video(p)
         else:
             r = self._classify_image_bytes(read_bytes(p, MAX_BYTES), str(p))
