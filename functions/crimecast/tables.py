@@ -106,6 +106,8 @@ CLASSIFICATION_ROWS = Table("classification_rows", (
     Column("action", "string", "recommended action for the level"),
     Column("uncertain", "bool", "true when a human should review"),
     Column("n_frames", "int64", "frames classified (videos only)"),
+    Column("high_segments", "string", "videos: the stretches the clip model rated High, as 'start–end s "
+                                      "(confidence)' joined by '; ' (empty when none; null for images)"),
     Column("model_key", "string", "models/<name>/<version> in the models store"),
     Column("model_version", "string", "the classifier version that answered"),
     Column("error", "string", "why the object could not be classified (status error)"),
@@ -115,13 +117,28 @@ CLASSIFICATION_ROWS = Table("classification_rows", (
 ), partition="date")
 
 
+def format_segments(segments: Any) -> str | None:
+    """A clip result's `high_segments` ([{start_s, end_s, confidence}, …]) as one readable string,
+    "3.2–6.4 s (0.81); 12.0–14.0 s (0.66)"; "" for a video without any; None when the result has no timeline."""
+    if not isinstance(segments, list):
+        return None
+    parts = []
+    for seg in segments:
+        try:
+            parts.append(f"{float(seg['start_s']):.1f}–{float(seg['end_s']):.1f} s ({float(seg['confidence']):.2f})")
+        except (KeyError, TypeError, ValueError):
+            continue  # a malformed segment is left out rather than failing the whole row
+    return "; ".join(parts)
+
+
 def classification_row(result: dict[str, Any]) -> dict[str, Any]:
     """One stored classification result (JSON) → its row in CLASSIFICATION_ROWS (typed, every column present)."""
     probs = result.get("probabilities") or {}
     frames = result.get("frames")
     row = {c: result.get(c) for c in CLASSIFICATION_ROWS.names}
     row.update(p_high=probs.get("High"), p_medium=probs.get("Medium"), p_low=probs.get("Low"),
-               n_frames=len(frames) if isinstance(frames, list) else None)
+               n_frames=len(frames) if isinstance(frames, list) else None,
+               high_segments=format_segments(result.get("high_segments")))
     cast = {"float64": float, "int64": int, "bool": bool}
     for col in CLASSIFICATION_ROWS.columns:
         if col.type in cast and row[col.name] is not None:

@@ -28,6 +28,9 @@ def test_video_upload_gets_the_clip_model(aws, deployed_classifier, synth_dir, l
     result = json.loads(aws.stores.results.get_bytes(keys[0]))
     assert result["status"] == "ok" and result["model_kind"] == "clip" and result["model_version"] == clip_version
     assert result["timeline"] and "high_segments" in result and result["risk_level"] in ("High", "Medium", "Low")
+    row = _row(aws, "cd" * 16)  # the Parquet row keeps the High segments as text (report, Athena)
+    assert isinstance(row["high_segments"], str)
+    assert row["high_segments"].count(" s (") == len(result["high_segments"])
 
     img = next((synth_dir / "images" / "high_risk").glob("*.jpg"))
     ikey = "incoming/" + "ef" * 16 + "/cam.jpg"
@@ -37,5 +40,18 @@ def test_video_upload_gets_the_clip_model(aws, deployed_classifier, synth_dir, l
     keys = sorted(i.key for i in aws.stores.results.list("results/json/" + "ef" * 16))
     result = json.loads(aws.stores.results.get_bytes(keys[0]))
     assert result["status"] == "ok" and result.get("model_kind") != "clip" and "timeline" not in result
+    import pandas as pd
+
+    assert pd.isna(_row(aws, "ef" * 16)["high_segments"])  # an image: null
     models_cache.clear_loaded()
     clip_router.clear()
+
+
+def _row(aws, upload_id: str) -> dict:
+    import io
+
+    import pandas as pd
+
+    keys = [i.key for i in aws.stores.results.list("results/rows/") if f"/{upload_id}-" in i.key]
+    assert len(keys) == 1, keys
+    return pd.read_parquet(io.BytesIO(aws.stores.results.get_bytes(keys[0]))).iloc[0].to_dict()

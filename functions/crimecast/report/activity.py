@@ -34,8 +34,10 @@ def classification_activity(classifications: pd.DataFrame | None) -> Section:
     high = c[c["risk_level"] == "High"]
     if ts_col:
         high = high.sort_values("_t", ascending=False)
-    shown = [k for k in ("key", "path", ts_col, "risk_level", "confidence", "action", "model_version")
-             if k and k in high.columns]
+    shown = [k for k in ("key", "path", ts_col, "risk_level", "confidence", "action", "high_segments",
+                         "model_version") if k and k in high.columns]
+    if "high_segments" in shown and not high["high_segments"].fillna("").astype(str).str.len().any():
+        shown.remove("high_segments")  # no video among them: the column would be empty
     if len(high):
         s.add("<h3>Latest High-risk events</h3>" + table_html(high[shown].head(10), floats="{:.2f}"))
     else:

@@ -61,6 +61,7 @@ HEADINGS = {
     "revisit_minutes": "revisit every (min)", "mae_vs_seasonal_naive": "MAE ÷ seasonal-naive", "mae": "MAE",
     "rmse": "RMSE", "mase": "MASE", "smape_pct": "sMAPE %", "poisson_deviance": "Poisson deviance",
     "coverage80": "80 % coverage", "coverage95": "95 % coverage", "risk_level": "risk", "model_version": "model",
+    "high_segments": "High during (video)",
 }
 PERCENT_COLUMNS = {"forecast_share", "unit_share"}
 
@@ -77,7 +78,7 @@ def table_html(df: pd.DataFrame, floats: str = "{:.2f}", max_rows: int = 200) ->
             elif isinstance(v, pd.Timestamp):
                 text = v.strftime("%Y-%m-%d %H:%M") if (v.hour or v.minute) else v.date().isoformat()
             else:
-                text = str(v)
+                text = "—" if v is None else str(v)
             cls = f' class="risk-{html.escape(text)}"' if c == "risk_level" else ""
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
