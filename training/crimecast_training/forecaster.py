@@ -80,7 +80,13 @@ def _import_keras() -> Any:
     return keras
 
 
-def build_model(spec: FeatureSpec, state: FeatureState, cfg: TrainConfig, unroll: bool = False) -> Any:
+def member_name(k: int) -> str:
+    """The Keras name of ensemble member k (names must differ inside the ensemble's graph)."""
+    return "crimecast_forecaster" if k == 0 else f"crimecast_forecaster_{k}"
+
+
+def build_model(spec: FeatureSpec, state: FeatureState, cfg: TrainConfig, unroll: bool = False,
+                name: str = "crimecast_forecaster") -> Any:
     """LSTM encoder over the past window + a direct per-horizon head.
 
     seq (N, W, F) → LSTM → LSTM → context; context ⊕ static → Dense, repeated for every forecast day and
@@ -108,7 +114,7 @@ def build_model(spec: FeatureSpec, state: FeatureState, cfg: TrainConfig, unroll
     out = layers.Dense(1, activation="softplus", name="correction",
                        bias_initializer=keras.initializers.Constant(0.5413))(z)
     out = layers.Reshape((spec.horizon,), name="ratio")(out)
-    return keras.Model([seq, fut, static], out, name="crimecast_forecaster")
+    return keras.Model([seq, fut, static], out, name=name)
 
 
 def _ensemble(models: list[Any], spec: FeatureSpec, state: FeatureState) -> Any:
@@ -235,7 +241,7 @@ def train(counts: pd.DataFrame, events: pd.DataFrame | None = None, weather: pd.
             # data. Reusing the object also reuses its traced training graph.
             model = init_from.info["_members"][k]
         else:
-            model = build_model(spec, state, cfg)
+            model = build_model(spec, state, cfg, name=member_name(k))
             model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=1.0), loss="poisson",
                           jit_compile=False)
         rng = np.random.default_rng(seed)

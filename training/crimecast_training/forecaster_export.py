@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from crimecast.forecast.features import build_panel, input_dims, make_windows
 
-from crimecast_training.forecaster import Trained, _ensemble, _predict_ratio, build_model
+from crimecast_training.forecaster import Trained, _ensemble, _predict_ratio, build_model, member_name
 
 log = logging.getLogger("crimecast.train_forecaster")
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,8 +95,8 @@ def export(tr: Trained, counts: pd.DataFrame, out_dir: Path, extra_meta: dict[st
     out_dir.mkdir(parents=True, exist_ok=True)
     tr.model.save_weights(str(out_dir / "forecaster.weights.h5"))
     unrolled = []
-    for m in tr.info.get("_members", [tr.model]):
-        u = build_model(tr.spec, tr.state, tr.config, unroll=True)
+    for k, m in enumerate(tr.info.get("_members", [tr.model])):
+        u = build_model(tr.spec, tr.state, tr.config, unroll=True, name=member_name(k))
         u.set_weights(m.get_weights())
         unrolled.append(u)
     export_model = _ensemble(unrolled, tr.spec, tr.state)
