@@ -58,6 +58,21 @@ class ClassificationResult(BaseModel):
     model_uri: str | None = Field(None, description="where the served model was fetched from")
     frames: list[dict[str, Any]] | None = Field(None, description="videos: per sampled frame {t, risk_level, "
                                                                   "confidence}")
+    review_reason: str | None = Field(None, description="why a human should review (low confidence, or the "
+                                                        "input looks unlike the training images); null when not "
+                                                        "uncertain")
+    ood_score: float | None = Field(None, description="distance of the input's features from the training "
+                                                      "images (larger = less like them)")
+    model_kind: str | None = Field(None, description="\"clip\" when a clip model answered a video (else the image "
+                                                     "model)")
+    timeline: list[dict[str, Any]] | None = Field(None, description="clip model: per sliding window {start_s, "
+                                                                    "end_s, risk_level, confidence, p_high}")
+    high_segments: list[dict[str, Any]] | None = Field(None, description="clip model: the stretches rated High "
+                                                                         "{start_s, end_s, confidence, windows}")
+    decision_span_s: list[float] | None = Field(None, description="clip model: the span [start, end] in seconds "
+                                                                  "the clip decision rests on")
+    clip: dict[str, Any] | None = Field(None, description="clip model: how the video was sampled (frames, fps, "
+                                                          "windows, duration, size, notes)")
     timings_ms: Timings | None = Field(None, description="where the time went, milliseconds")
 
 
