@@ -50,6 +50,9 @@ def _argv(command: str, out: Path) -> list[str]:
     if not args or Path(args[0]).name != "crimecast":
         raise ValueError(f"not a crimecast command: {command!r}")
     args = args[1:]
+    out = Path(out)
+    if out.is_absolute() and out.resolve().is_relative_to(ROOT):  # the shipped folder: record it as the repo path
+        out = out.resolve().relative_to(ROOT)
     if "--out" in args:
         args[args.index("--out") + 1] = str(out)
     else:

@@ -194,6 +194,9 @@ def test_models_check_compares_hash_exactly_and_scores_within_tolerance():
     assert not all(r[3] for r in mc.compare({"trained_on": {}}, {"trained_on": {}}))  # nothing recorded ≠ a match
     argv = mc._argv("crimecast train-forecaster --counts c.csv --out models/forecaster", Path("/tmp/x"))
     assert argv[-2:] == ["--out", "/tmp/x"] and argv[1:4] == ["-m", "crimecast.cli", "train-forecaster"]
+    # `make models` writes the shipped folder: the recorded command keeps the repository path, not this machine's
+    argv = mc._argv("crimecast train-forecaster --counts c.csv --out models/forecaster", ROOT / "models" / "forecaster")
+    assert argv[-2:] == ["--out", "models/forecaster"]
     card = mc.model_card_md("classifier", {"version": "v1", "trained_on": {"kind": "synthetic"}})
     assert "SYNTHETIC" in card and "v1" in card
     assert np.isfinite(mc.ABS_TOL)

@@ -29,7 +29,9 @@ def model_card(meta: dict[str, Any]) -> str:
         f"- data sha256 `{t.get('data_sha256', '')}`",
         f"- command: `{meta.get('command')}`; code version `{meta.get('code_version')}`",
         f"- network: LSTM {cfg.get('hidden')}, dense {cfg.get('dense')}, {cfg.get('epochs')} epochs × "
-        f"{cfg.get('samples_per_epoch')} windows, {cfg.get('seeds')} seed(s); TFLite "
+        f"{cfg.get('samples_per_epoch')} windows, Adam lr {cfg.get('learning_rate')}"
+        f"{', weights averaged (EMA ' + str(cfg.get('ema')) + ')' if cfg.get('ema') else ''}, {cfg.get('seeds')} "
+        f"seed(s) averaged; TFLite "
         f"{meta.get('tflite_bytes', 0) / 1e6:.2f} MB, max |TFLite − Keras| "
         f"{_f(meta.get('metrics', {}).get('tflite_vs_keras_max_abs_diff'), 5)}", "",
         "## Validation", "",

@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--quick", action="store_true", help="small LSTM, few epochs (tests, smoke runs)")
     p.add_argument("--epochs", type=int, help="LSTM epochs at the first origin")
     p.add_argument("--finetune-epochs", type=int, help="LSTM epochs at later origins (warm-started)")
-    p.add_argument("--seeds", type=int, default=1, help="LSTM ensemble members")
+    p.add_argument("--seeds", type=int, default=None,
+                   help="LSTM ensemble members (default: the shipped forecaster's training default)")
     for f in ("calendar", "events", "weather", "district"):
         p.add_argument(f"--no-{f}", action="store_true", help=f"ablation: switch the {f} inputs off")
     p.add_argument("--no-base", action="store_true",
