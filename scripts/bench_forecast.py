@@ -283,6 +283,43 @@ def two_year(files: dict[str, Path], reuse: bool, skip_lstm: bool) -> list[str]:
     return chicago_table("two-year", res)
 
 
+DEV_FIRST, DEV_ORIGINS = "2013-03-01", 6  # development origins: every forecast ends before 2016-03-01
+DEV_CONFIGS = {  # how the training defaults were chosen (on these origins, never on the benchmark's)
+    "shipped defaults (3 seeds, lr 1e-3, EMA 0.99)": [],
+    "previous defaults (1 seed, lr 2e-3, no EMA)": ["--seeds", "1", "--learning-rate", "0.002", "--ema", "0"],
+    "3 seeds, lr 2e-3, no EMA": ["--seeds", "3", "--learning-rate", "0.002", "--ema", "0"],
+    "3 seeds, lr 2e-3, EMA 0.99": ["--seeds", "3", "--learning-rate", "0.002"],
+}
+
+
+def development(files: dict[str, Path], reuse: bool) -> list[str]:
+    """The LSTM's training options on development origins before the benchmark's (2013-03-01 + k·173 d, 6
+    origins): MAE / seasonal-naive of the combination, the network alone and the base alone."""
+    proto = ["--origins", str(DEV_ORIGINS), "--step", str(STEP), "--first-origin", DEV_FIRST, "--horizon",
+             str(HORIZON), "--window", "60"]
+    exog = {"events": files["events"], "weather": files["weather"]}
+    counts = files["district"]
+    base = {m: pd.read_parquet(CACHE / f"dev_{m}" / "predictions.parquet") if (reuse and (
+        CACHE / f"dev_{m}" / "predictions.parquet").exists()) else None for m in ("seasonal_naive", "moving_average",
+                                                                                 "dow_profile")}
+    for m in base:
+        backtest(f"dev_{m}", counts, m, proto, reuse and base[m] is not None, {})
+        base[m] = pd.read_parquet(CACHE / f"dev_{m}" / "predictions.parquet")
+    sn = _score(base["seasonal_naive"])["mae"]
+    lines = ["| LSTM training options | shipped (combination) | network alone | base alone | MA28 | day-of-week | "
+             "wall s |", "|---|---|---|---|---|---|---|"]
+    for i, (label, extra) in enumerate(DEV_CONFIGS.items()):
+        name = f"dev_lstm_{i}"
+        mt = backtest(name, counts, "lstm", proto + LSTM_EXTRA + extra, reuse, exog)
+        pred = pd.read_parquet(CACHE / name / "predictions.parquet")
+        comp = pd.read_parquet(CACHE / name / "components.parquet")
+        r = [_score(pred)["mae"] / sn, _score(comp, "y_network")["mae"] / sn, _score(comp, "y_base")["mae"] / sn,
+             _score(base["moving_average"])["mae"] / sn, _score(base["dow_profile"])["mae"] / sn]
+        wall = mt.get("bench", {}).get("wall_seconds", mt["run"]["seconds"])
+        lines.append(f"| {label} | " + " | ".join(_fmt(x) for x in r) + f" | {wall:.0f} |")
+    return lines
+
+
 def throughput(model_dir: Path, n_series: int = 10_000) -> list[str]:
     """LiteRT forecast for n_series synthetic series (90 days each) pinned to one core, 1 thread."""
     code = f"""
@@ -359,8 +396,10 @@ def main() -> int:
            "correction's weight per horizon day and the conformal intervals are fitted on a held-out block before "
            "the origin; trained at the first origin and warm-started at the later ones. The LightGBM peer "
            "(`scripts/forecast_peer.py`) gets the same inputs and the same held-out block protocol. ETS intervals "
-           "are model-based; the other baselines' intervals are conformal on their own past errors. Wall times are "
-           "under the shared load of 8 helpers on 2 cores, not CPU times.", ""]
+           "are model-based; the other baselines' intervals are conformal on their own past errors. The LSTM is an "
+           "ensemble of 3 seeds trained with Adam (lr 1e-3) keeping an exponential moving average of the weights "
+           "(the training defaults; see the development-origins table for how they were chosen). Wall times are "
+           "on the shared machine (load averages in the tables), not CPU times.", ""]
     origins = [pd.Timestamp(FIRST_ORIGIN) + pd.Timedelta(days=STEP * i) for i in range(N_ORIGINS)]
     res = {}
     for level in ("district",) if args.skip_category else ("district", "category"):
@@ -376,6 +415,14 @@ def main() -> int:
     if not args.skip_two_year:
         out += ["", "### Two-year-only history (Chicago districts from 2014-03-01; 4 origins 2016-03-01 + k·91 d)", ""]
         out += two_year(files, args.reuse, args.skip_lstm)
+    if not args.skip_lstm:
+        out += ["", f"### How the LSTM's training options were chosen (development origins {DEV_FIRST} + k·{STEP} d, "
+                f"{DEV_ORIGINS} origins, districts; MAE / seasonal-naive)", ""]
+        out += development(files, args.reuse)
+        out += ["", "Chosen on these origins, before the benchmark's: one seed at lr 2e-3 swung by up to 15 % in "
+                "calibration MAE from one epoch to the next; averaging the weights (EMA), a lower rate and three "
+                "seeds steady it. On these origins the base alone stays ahead (the 2014-02-10 origin, after the "
+                "January 2014 polar vortex, costs the network most): the network's gain is not uniform.", ""]
     out += ["", "### How far down can MAE go? (no training: base and oracles on the same origins)", ""]
     out += ceiling(files, ("district",) if args.skip_category else ("district", "category"))
     out += ["", "### Synthetic (4 years × 6 districts × 3 categories, 6 origins every 60 days)", ""]

@@ -323,3 +323,16 @@ def test_a_seed_ensemble_trains_exports_and_serves(tmp_path: Path):
     # warm start (the backtest's next origin) continues every member
     tr2 = train(c, spec=spec, cfg=cfg, init_from=tr, epochs=1)
     assert [id(m) for m in tr2.info["_members"]] == [id(m) for m in tr.info["_members"]]
+
+
+def test_training_options_are_checked_and_copied():
+    from crimecast_training.forecaster import TrainConfig
+
+    cfg = TrainConfig()
+    assert (cfg.seeds, cfg.learning_rate, cfg.ema) == (3, 1e-3, 0.99)  # the shipped defaults
+    c2 = cfg.with_options(learning_rate=0.002, ema=0.0)
+    assert (c2.learning_rate, c2.ema, cfg.learning_rate) == (0.002, 0.0, 1e-3)  # a copy; None keeps the default
+    assert cfg.with_options().ema == 0.99
+    for bad in ({"ema": 1.0}, {"ema": -0.1}, {"learning_rate": 0.0}):
+        with pytest.raises(ValueError, match="--"):
+            cfg.with_options(**bad)

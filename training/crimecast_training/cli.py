@@ -33,6 +33,9 @@ def _register_forecaster(sub: argparse._SubParsersAction) -> None:  # type: igno
     p.add_argument("--quick", action="store_true", help="small LSTM, few epochs (< 90 s; for tests)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--seeds", type=int, default=None, help="ensemble members (averaged inside one TFLite model)")
+    p.add_argument("--learning-rate", type=float, default=None, help="Adam learning rate (default 1e-3)")
+    p.add_argument("--ema", type=float, default=None,
+                   help="momentum of the weight average kept (default 0.99; 0 keeps the last step's weights)")
     p.add_argument("--window", type=int, default=60)
     p.add_argument("--horizon", type=int, default=30)
     p.set_defaults(func=cmd_train_forecaster)
@@ -54,6 +57,7 @@ def cmd_train_forecaster(args: argparse.Namespace) -> int:
     cfg = TrainConfig.quick() if args.quick else TrainConfig()
     if args.seeds:
         cfg.seeds = args.seeds
+    cfg = cfg.with_options(learning_rate=args.learning_rate, ema=args.ema)
     tr = train(t["counts"], t["events"], t["weather"], t["districts"], spec, cfg, epochs=args.epochs, progress=True)
     out = Path(args.out)
     tmp = out.parent / f".{out.name}.partial"

@@ -23,8 +23,10 @@ class LSTMForecaster:
 
     def __init__(self, window: int = 60, quick: bool = False, epochs: int | None = None,
                  finetune_epochs: int | None = None, seeds: int | None = None,
-                 features: dict[str, bool] | None = None, **_options: Any) -> None:
+                 features: dict[str, bool] | None = None, learning_rate: float | None = None,
+                 ema: float | None = None, **_options: Any) -> None:
         self.window, self.quick, self.epochs, self.finetune_epochs = window, quick, epochs, finetune_epochs
+        self.learning_rate, self.ema = learning_rate, ema
         self.seeds, self.features = seeds, features or {}
         self.prev: Any = None
 
@@ -42,6 +44,7 @@ class LSTMForecaster:
         cfg = TrainConfig.quick() if self.quick else TrainConfig()
         if self.seeds:
             cfg.seeds = self.seeds
+        cfg = cfg.with_options(learning_rate=self.learning_rate, ema=self.ema)
         if self.prev is None:
             n_ep = self.epochs if self.epochs is not None else cfg.epochs
         else:

@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--finetune-epochs", type=int, help="LSTM epochs at later origins (warm-started)")
     p.add_argument("--seeds", type=int, default=None,
                    help="LSTM ensemble members (default: the shipped forecaster's training default)")
+    p.add_argument("--learning-rate", type=float, help="LSTM Adam learning rate (default: the training default)")
+    p.add_argument("--ema", type=float, help="LSTM weight-average momentum (0 = off; default: the training default)")
     for f in ("calendar", "events", "weather", "district"):
         p.add_argument(f"--no-{f}", action="store_true", help=f"ablation: switch the {f} inputs off")
     p.add_argument("--no-base", action="store_true",
@@ -93,6 +95,7 @@ def _backtest(args: argparse.Namespace) -> int:
     res = run_backtest(t["counts"], args.model, t["events"], t["weather"], t["districts"], window=args.window,
                        horizon=args.horizon, n_origins=args.origins, step=args.step, first_origin=args.first_origin,
                        quick=args.quick, epochs=args.epochs, finetune_epochs=args.finetune_epochs, seeds=args.seeds,
+                       learning_rate=args.learning_rate, ema=args.ema,
                        features=feats, progress=not args.quiet)
     keys = ["origin", "district", "category"]
     pred = res.predictions.merge(res.mase_scale[[*keys, "mase_scale"]], on=keys, how="left")
