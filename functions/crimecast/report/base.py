@@ -61,7 +61,7 @@ HEADINGS = {
     "revisit_minutes": "revisit every (min)", "mae_vs_seasonal_naive": "MAE ÷ seasonal-naive", "mae": "MAE",
     "rmse": "RMSE", "mase": "MASE", "smape_pct": "sMAPE %", "poisson_deviance": "Poisson deviance",
     "coverage80": "80 % coverage", "coverage95": "95 % coverage", "risk_level": "risk", "model_version": "model",
-    "high_segments": "High during (video)",
+    "high_segments": "High during (video)", "when_utc": "when (UTC)",
 }
 PERCENT_COLUMNS = {"forecast_share", "unit_share"}
 
