@@ -452,7 +452,7 @@ def main() -> int:
         out += ["", "Chosen on these origins, before the benchmark's: one seed at lr 2e-3 swung by up to 15 % in "
                 "calibration MAE from one epoch to the next; averaging the weights (EMA), a lower rate and three "
                 "seeds steady it. On these origins the base alone stays ahead (the 2014-02-10 origin, after the "
-                "January 2014 polar vortex, costs the network most): the network's gain is not uniform.", ""]
+                "January 2014 polar vortex, costs the network most): the network's gain is not uniform."]
     if not args.skip_lstm:
         out += ["", "### The default `crimecast backtest` protocol (districts, last 8 origins 30 days apart)", ""]
         out += recent(files, args.reuse)
