@@ -220,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
             "| arch | runtime | wall ms | CPU ms | speed-up vs Keras (wall / CPU) | file MiB |",
             "|---|---|---|---|---|---|", *lat, ""]
     if vid:
-        body += ["### Video, end to end on one core (OpenCV decode + resize + LiteRT int8, 2 fps sampling)\n",
+        body += ["### Video, end to end on one core (OpenCV decode + resize + the image model under LiteRT, 2 fps "
+                 "sampling, k-of-n vote: the path a video takes when no clip model is deployed)\n",
                  "| clip | duration s | sampled frames | wall s | sampled frames / s | clip decision |",
                  "|---|---|---|---|---|---|", *vid, ""]
     notes = ["### Training runs and goals (issue 14)\n"]

@@ -85,7 +85,8 @@ def _register_classifier(sub: argparse._SubParsersAction) -> None:  # type: igno
     t.add_argument("--out", required=True, help="output model directory")
     t.add_argument("--arch", choices=["seed", "efficientnet_lite0"], default=None,
                    help="default efficientnet_lite0")
-    t.add_argument("--size", type=int, default=None, help="input size in px (default 224; 96 for --quick seed)")
+    t.add_argument("--size", type=int, default=None, help="input size in px (default 384 for the frozen head, 224 for "
+                                                                   "fine-tuning, 96 for --quick seed)")
     t.add_argument("--epochs", type=int, default=None)
     t.add_argument("--views", type=int, default=None, help="augmented views per image (efficientnet_lite0)")
     t.add_argument("--folds", type=int, default=None,
