@@ -336,3 +336,15 @@ def test_training_options_are_checked_and_copied():
     for bad in ({"ema": 1.0}, {"ema": -0.1}, {"learning_rate": 0.0}):
         with pytest.raises(ValueError, match="--"):
             cfg.with_options(**bad)
+
+
+@pytest.mark.parametrize("flag", [["--ema", "1.5"], ["--ema", "-1"], ["--learning-rate", "0"],
+                                  ["--learning-rate", "1e9"]])
+def test_bad_training_flags_fail_before_training_and_write_nothing(tmp_path: Path, flag: list[str]):
+    counts = tmp_path / "counts.csv"
+    write_table(_counts(200), counts)
+    out = tmp_path / "m"
+    r = run_cli("train-forecaster", "--counts", str(counts), "--out", str(out), *flag)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert flag[0] in r.stderr and "must be" in r.stderr
+    assert not out.exists() and not list(tmp_path.glob(".m*"))  # no model, no partial folder

@@ -55,9 +55,7 @@ def cmd_train_forecaster(args: argparse.Namespace) -> int:
     spec = FeatureSpec(window=args.window, horizon=args.horizon, events=t["events"] is not None,
                        weather=t["weather"] is not None, district=t["districts"] is not None)
     cfg = TrainConfig.quick() if args.quick else TrainConfig()
-    if args.seeds:
-        cfg.seeds = args.seeds
-    cfg = cfg.with_options(learning_rate=args.learning_rate, ema=args.ema)
+    cfg = cfg.with_options(seeds=args.seeds, learning_rate=args.learning_rate, ema=args.ema)
     tr = train(t["counts"], t["events"], t["weather"], t["districts"], spec, cfg, epochs=args.epochs, progress=True)
     out = Path(args.out)
     tmp = out.parent / f".{out.name}.partial"

@@ -62,16 +62,18 @@ class TrainConfig:
     max_train_windows: int = 60000  # memory bound (≈ 5 KB per window): thin the origins for large panels
     max_cal_windows: int = 20000
 
-    def with_options(self, learning_rate: float | None = None, ema: float | None = None) -> TrainConfig:
-        """A copy with the given optimiser options (None keeps the default); checked, so a bad flag fails early."""
+    def with_options(self, seeds: int | None = None, learning_rate: float | None = None,
+                     ema: float | None = None) -> TrainConfig:
+        """A copy with the given command-line options (None or a 0 seed count keeps the default); checked, so a
+        bad flag fails early. The one place train-forecaster and the backtest apply their flags."""
         import dataclasses
 
         if learning_rate is not None and not 0 < learning_rate < 1:
             raise ValueError(f"--learning-rate {learning_rate}: must be between 0 and 1")
         if ema is not None and not 0 <= ema < 1:
             raise ValueError(f"--ema {ema}: must be 0 (off) or a momentum in (0, 1)")
-        return dataclasses.replace(self, **{k: v for k, v in (("learning_rate", learning_rate), ("ema", ema))
-                                            if v is not None})
+        given = {"seeds": seeds or None, "learning_rate": learning_rate, "ema": ema}
+        return dataclasses.replace(self, **{k: v for k, v in given.items() if v is not None})
 
     @classmethod
     def quick(cls) -> TrainConfig:

@@ -42,9 +42,7 @@ class LSTMForecaster:
         t0 = time.time()
         spec = FeatureSpec(window=self.window, horizon=h, **self.features)
         cfg = TrainConfig.quick() if self.quick else TrainConfig()
-        if self.seeds:
-            cfg.seeds = self.seeds
-        cfg = cfg.with_options(learning_rate=self.learning_rate, ema=self.ema)
+        cfg = cfg.with_options(seeds=self.seeds, learning_rate=self.learning_rate, ema=self.ema)
         if self.prev is None:
             n_ep = self.epochs if self.epochs is not None else cfg.epochs
         else:

@@ -32,19 +32,18 @@ def classification_activity(classifications: pd.DataFrame | None) -> Section:
     s.add("<p>" + " · ".join(f'<span class="risk-{r}">{r}: {int(n)}</span>' for r, n in counts.items()) + "</p>")
     s.add(figure_html(fig, "fig-classifications", 320))
     high = c[c["risk_level"] == "High"]
-    if ts_col:
-        high = high.sort_values("_t", ascending=False)
-    if ts_col:  # the parsed time, shown as "YYYY-MM-DD HH:MM" (UTC) rather than the stored ISO string
-        high = high.assign(when_utc=high["_t"])
+    if ts_col:  # newest first; the parsed time is shown as "YYYY-MM-DD HH:MM" (UTC), not the stored ISO string
+        high = high.sort_values("_t", ascending=False).assign(when_utc=lambda d: d["_t"])
     shown = [k for k in ("key", "path", "when_utc" if ts_col else None, "risk_level", "confidence", "action",
                          "high_segments", "model_version") if k and k in high.columns]
     if "high_segments" in shown and not high["high_segments"].fillna("").astype(str).str.len().any():
         shown.remove("high_segments")  # no video among them: the column would be empty
     if len(high):
         s.add("<h3>Latest High-risk events</h3>" + table_html(high[shown].head(10), floats="{:.2f}"))
-        low_conf = pd.to_numeric(high["confidence"], errors="coerce").head(10) < 0.5 if "confidence" in high else None
-        if low_conf is not None and low_conf.any():
-            s.note(f"{int(low_conf.sum())} of these were rated High with a confidence under 0.50: the classifier "
+        conf = pd.to_numeric(high.get("confidence", pd.Series(dtype=float)), errors="coerce")
+        n_unsure = int((conf.head(10) < 0.5).sum())
+        if n_unsure:
+            s.note(f"{n_unsure} of these were rated High with a confidence under 0.50: the classifier "
                    "leans to High when unsure, so that at least 90 % of truly High scenes are caught (its High "
                    "rule); such a rating asks a person to look and is also in the review queue.")
     else:
