@@ -71,7 +71,7 @@ def latency_rows(model_dir: Path, repeats: int) -> list[str]:
         if meta["arch"] == "seed":
             km = nets.build_seed(size)
         elif meta.get("head") == "frozen":  # the backbone: all but a dense layer and the OOD arithmetic
-            km = frozen.build_backbone(size, meta["training"]["pool"])
+            km = frozen.build_backbone(size, meta["training"]["pool"], bool(meta["training"].get("mirror")))
         else:
             km = nets.build_effnet_parts(size, en.ported_weights())[2]
         xb = x[None].astype(np.float32)

@@ -90,3 +90,49 @@ def test_shipped_graph_computes_what_the_numpy_head_and_ood_score_compute():
     out = frozen.build_shipped(96, "avgmax", w, b, ood).predict(x, verbose=0)
     assert np.allclose(out["probs"], frozen.head_probs(feats, w, b), atol=1e-4)
     assert np.allclose(out["ood"][:, 0], frozen.ood_score(feats, ood), rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.slow
+def test_mirror_graph_serves_the_mean_of_the_image_and_its_mirror_and_the_tflite_agrees(tmp_path):
+    """--mirror: the shipped graph's head sees (features(x) + features(mirror x)) / 2, the same vector the training
+    code validates with (frozen.served_features), and the exported TFLite under LiteRT computes it too."""
+    pytest.importorskip("tensorflow")
+    from crimecast_training.export import export_tflite
+    from crimecast_training.train_frozen import _lite_outputs
+
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (3, 96, 96, 3)).astype(np.float32)
+    x[2] = np.linspace(0, 255, 96)[None, :, None]  # a left-to-right ramp: its mirror image differs
+    bb = frozen.build_backbone(96, "avgmax")
+    views = [bb.predict(x, verbose=0), bb.predict(x[:, :, ::-1], verbose=0)]
+    assert not np.allclose(views[0], views[1], atol=1e-3)
+    served = frozen.served_features(views, mirror=True)
+    assert np.allclose(frozen.build_backbone(96, "avgmax", mirror=True).predict(x, verbose=0), served, atol=1e-4)
+    w, b = rng.normal(0, 0.05, (served.shape[1], 3)).astype(np.float32), np.zeros(3, np.float32)
+    ood = frozen.fit_ood(np.abs(rng.normal(0.3, 0.3, (200, served.shape[1]))), k=8)
+    model = frozen.build_shipped(96, "avgmax", w, b, ood, mirror=True)
+    out = model.predict(x, verbose=0)
+    assert np.allclose(out["probs"], frozen.head_probs(served, w, b), atol=1e-4)
+    assert not np.allclose(out["probs"], frozen.head_probs(views[0], w, b), atol=1e-3)
+    path = tmp_path / "m.tflite"
+    export_tflite(model, "float32", None, path)
+    probs, score = _lite_outputs(path, x, threads=1)
+    assert np.allclose(probs, frozen.head_probs(served, w, b), atol=1e-4)
+    assert np.allclose(score, frozen.ood_score(served, ood), rtol=1e-3, atol=1e-3)
+    # the backbone's weights are stored once, not once per view
+    single = tmp_path / "single.tflite"
+    export_tflite(frozen.build_shipped(96, "avgmax", w, b, ood), "float32", None, single)
+    assert path.stat().st_size < 1.1 * single.stat().st_size
+
+
+def test_choose_variant_takes_the_fastest_faithful_one():
+    from crimecast_training.train_frozen import choose_variant
+
+    v = {"float32": {"macro_f1_change_vs_keras": 0.0, "latency_ms_1_thread": 38.0},
+         "dynamic": {"macro_f1_change_vs_keras": -0.001, "latency_ms_1_thread": 54.0},
+         "int8": {"macro_f1_change_vs_keras": -0.015, "latency_ms_1_thread": 16.0}}
+    assert choose_variant(v) == "float32"  # int8 costs too much; dynamic is slower than float32 here
+    v["int8"]["macro_f1_change_vs_keras"] = -0.004
+    assert choose_variant(v) == "int8"
+    assert choose_variant({"int8": {"macro_f1_change_vs_keras": -0.05, "latency_ms_1_thread": 1.0},
+                           "dynamic": {"macro_f1_change_vs_keras": -0.03, "latency_ms_1_thread": 9.0}}) == "dynamic"

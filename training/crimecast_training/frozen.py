@@ -10,8 +10,10 @@ images in their top-k principal components plus the residual outside them (each 
 images), added.
 
 The shipped TFLite graph is backbone → pooled features → {"probs": softmax(dense), "ood": score}: one model, two
-outputs, no TensorFlow at serving time. Why this and not fine-tuning: docs/benchmarks.md, "Vision: training
-choices" (repeated group cross-validation and leave-one-source-out).
+outputs, no TensorFlow at serving time. With `mirror` (the default) the backbone runs on the image and on its mirror
+image and the head sees the mean of the two feature vectors (test-time averaging; the weights are stored once);
+validation scores exactly that vector (`served_features`). Why this and not fine-tuning: docs/benchmarks.md,
+"Vision: training choices" (repeated group cross-validation and leave-one-source-out).
 """
 
 from __future__ import annotations
@@ -49,8 +51,9 @@ def _pooled(size: int, pool: str):
     return inp, f
 
 
-def build_backbone(size: int, pool: str):
-    """image (float 0..255) → pooled ImageNet features; every ported tensor but the ImageNet classifier is used."""
+def build_backbone(size: int, pool: str, mirror: bool = False):
+    """image (float 0..255) → pooled ImageNet features; every ported tensor but the ImageNet classifier is used.
+    `mirror`: the mean of the features of the image and of its mirror image (one backbone, run on both)."""
     import keras
 
     from crimecast_training import effnet_lite0 as en
@@ -61,7 +64,27 @@ def build_backbone(size: int, pool: str):
     n = en.set_ported_weights(model, weights)
     if n != sum(1 for k in weights if k != "fc"):
         raise RuntimeError(f"ported {n} layers, expected {len(weights) - 1}")
-    return model
+    if not mirror:
+        return model
+    inp2 = keras.Input((size, size, 3), name="image")
+    return keras.Model(inp2, _mirror_mean(model, inp2), name=f"effnet_lite0_{pool}_mirror")
+
+
+def _mirror_mean(backbone, inp):  # noqa: ANN001, ANN202
+    """Keras tensor: the mean of backbone(image) and backbone(mirrored image), the weights stored once."""
+    from keras import layers, ops
+
+    class Mirror(layers.Layer):
+        def call(self, x):  # noqa: ANN001, ANN201
+            return ops.flip(x, axis=2)
+
+    return layers.Average(name="mirror_mean")([backbone(inp), backbone(Mirror(name="mirror")(inp))])
+
+
+def served_features(views: list[np.ndarray], mirror: bool) -> np.ndarray:
+    """What the shipped graph's head sees for each image: the mean of the original and mirrored view's features
+    (`mirror`), or the original view's."""
+    return (views[0] + views[1]) / 2 if mirror else views[0]
 
 
 def feature_dim(pool: str) -> int:
@@ -155,18 +178,20 @@ def head_probs(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def fit_train_predict(views: list[np.ndarray], y: np.ndarray, tr: np.ndarray, te: np.ndarray, c: float,
-                      seed: int = 0) -> np.ndarray:
-    """Head trained on every view of the images `tr`, probabilities of the original view of `te`."""
+                      seed: int = 0, mirror: bool = False) -> np.ndarray:
+    """Head trained on every view of the images `tr`, probabilities of `te` as the shipped graph sees them
+    (served_features)."""
     w, b = fit_head(np.concatenate([v[tr] for v in views]), np.concatenate([y[tr]] * len(views)), c, seed)
-    return head_probs(views[0][te], w, b)
+    return head_probs(served_features(views, mirror)[te], w, b)
 
 
-def cross_val_probs(views: list[np.ndarray], y: np.ndarray, folds: np.ndarray, c: float, seed: int = 0) -> np.ndarray:
+def cross_val_probs(views: list[np.ndarray], y: np.ndarray, folds: np.ndarray, c: float, seed: int = 0,
+                    mirror: bool = False) -> np.ndarray:
     """Out-of-fold probabilities: each fold predicted by a head that never saw its groups."""
     oof = np.zeros((len(y), 3))
     for f in range(int(folds.max()) + 1):
         tr, te = np.nonzero(folds != f)[0], np.nonzero(folds == f)[0]
-        oof[te] = fit_train_predict(views, y, tr, te, c, seed)
+        oof[te] = fit_train_predict(views, y, tr, te, c, seed, mirror)
     return oof
 
 
@@ -203,14 +228,15 @@ def ood_score(x: np.ndarray, ood: dict) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------- shipped graph
-def build_shipped(size: int, pool: str, w: np.ndarray, b: np.ndarray, ood: dict):
-    """One Keras model: image → {"probs": (N, 3) softmax of the LR head, "ood": (N, 1) OOD score}."""
+def build_shipped(size: int, pool: str, w: np.ndarray, b: np.ndarray, ood: dict, mirror: bool = False):
+    """One Keras model: image → {"probs": (N, 3) softmax of the LR head, "ood": (N, 1) OOD score}, both on the
+    pooled features (with `mirror`, their mean over the image and its mirror image)."""
     import keras
     from keras import layers, ops
 
-    from crimecast_training import effnet_lite0 as en
-
-    inp, f = _pooled(size, pool)
+    backbone = build_backbone(size, pool)
+    inp = keras.Input((size, size, 3), name="image")
+    f = _mirror_mean(backbone, inp) if mirror else backbone(inp)
     logits = layers.Dense(3, name="lr_head")(f)
     probs = layers.Softmax(name="probs")(logits)
     d = f.shape[-1]
@@ -238,10 +264,6 @@ def build_shipped(size: int, pool: str, w: np.ndarray, b: np.ndarray, ood: dict)
 
     score = OODScore(name="ood")(z, pz, bz)
     model = keras.Model(inp, {"probs": probs, "ood": score}, name="effnet_lite0_frozen_lr")
-    weights = en.ported_weights()
-    n = en.set_ported_weights(model, weights)
-    if n != sum(1 for k in weights if k != "fc"):
-        raise RuntimeError(f"ported {n} layers, expected {len(weights) - 1}")
     model.get_layer("lr_head").set_weights([w, b])
     model.get_layer("ood_whiten").set_weights([ood["proj"]])
     model.get_layer("ood_basis").set_weights([ood["basis"]])

@@ -18,9 +18,11 @@ def render(meta: dict) -> str:
              "calibrated confidence and \"uncertain → human review\" for low confidence or out-of-distribution inputs.",
              "", "## What it is", "",
              f"- Architecture: {meta['arch']}, head `{meta.get('head', 'finetune')}` at {meta['input']['size']} px "
-             f"(pooling {tr.get('pool', 'avg')}): frozen ImageNet features + logistic regression (C {tr.get('c')}) "
-             "+ an out-of-distribution score, one TFLite graph run by LiteRT "
-             f"(default variant {meta['default_variant']}).",
+             f"(pooling {tr.get('pool', 'avg')}): frozen ImageNet features"
+             + (" (the mean over the image and its mirror image)" if tr.get("mirror") else "")
+             + f" + logistic regression (C {tr.get('c')}) + an out-of-distribution score, one TFLite graph run by "
+             f"LiteRT (default variant {meta['default_variant']}, the fastest of those within 0.01 of the float "
+             "head's in-sample macro-F1).",
              f"- Trained on: **{t.get('kind', 'unknown')}** images, {t.get('n_items')} from "
              f"{', '.join(t.get('sources', []))} (data sha256 `{str(t.get('data_sha256'))[:16]}…`).",
              f"- Made by: `{meta.get('command')}` at code `{str(meta.get('code_version'))[:12]}`, "

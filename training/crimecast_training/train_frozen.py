@@ -6,7 +6,8 @@
    (validation.choose_high_bias); leave-one-source-out table; recall/precision curve.
 4. OOD threshold: the 99th percentile of the cross-fitted OOD scores of real images, checked on probe inputs.
 5. The final head on all images, one TFLite graph (backbone + head + OOD score) per variant, checked against the
-   numpy head under LiteRT; int8 by default unless it costs more than 1 point of in-sample macro-F1.
+   numpy head under LiteRT; the default is the fastest (measured, one thread) of those within 1 point of the float
+   head's in-sample macro-F1.
 """
 
 from __future__ import annotations
@@ -56,6 +57,33 @@ def _lite_outputs(path: Path, x: np.ndarray, threads: int, batch: int = 16) -> t
     return np.concatenate(ps), np.concatenate(os_)
 
 
+def _latency_ms(path: Path, size: int, repeats: int = 15) -> float:
+    """Median wall ms of one image through a .tflite under LiteRT on one thread (what a Lambda invocation pays)."""
+    from crimecast.litert import interpreter_class
+
+    it = interpreter_class()(model_path=str(path), num_threads=1)
+    it.resize_tensor_input(it.get_input_details()[0]["index"], [1, size, size, 3])
+    it.allocate_tensors()
+    x = np.random.default_rng(0).uniform(0, 255, (1, size, size, 3)).astype(np.float32)
+    times = []
+    for _ in range(repeats + 2):
+        it.set_tensor(it.get_input_details()[0]["index"], x)
+        t0 = time.perf_counter()
+        it.invoke()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times[2:]) * 1000)
+
+
+def choose_variant(variants: dict[str, dict], tolerance: float = 0.01) -> str:
+    """The fastest measured variant among those within `tolerance` of the float head's in-sample macro-F1 (which
+    variant is fastest depends on the runtime's kernels: under LiteRT/XNNPACK dynamic-range is slower than float32);
+    if none is within it, the most faithful one."""
+    ok = [v for v, r in variants.items() if r["macro_f1_change_vs_keras"] >= -tolerance]
+    if ok:
+        return min(ok, key=lambda v: variants[v]["latency_ms_1_thread"])
+    return max(variants, key=lambda v: variants[v]["macro_f1_change_vs_keras"])
+
+
 def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n_folds: int, data: str,
                  t_start: float, common: Callable[[dict, Path], dict]) -> dict:
     y = df["y"].to_numpy()
@@ -63,7 +91,8 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
     t_fit = time.perf_counter()
     views = frozen.features(x, cfg.size, cfg.pool, cfg.cache_dir, threads)
     t_feat = time.perf_counter() - t_fit
-    runs = validation.repeated_cv(df, views, n_folds, cfg.repeats, cfg.c, cfg.seed, log)
+    served = frozen.served_features(views, cfg.mirror)  # what the shipped graph's head sees
+    runs = validation.repeated_cv(df, views, n_folds, cfg.repeats, cfg.c, cfg.seed, log, cfg.mirror)
     raw_all = np.concatenate([r["oof"] for r in runs])
     temperature = fit_temperature(raw_all, np.concatenate([y] * len(runs)))
     for r in runs:
@@ -76,7 +105,7 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
     argmax_f1 = [classification_report(y, r["oof"].argmax(1), LABELS)["macro_f1"] for r in runs]
     at_bias = [high_tradeoff(r["p"], y, bias) for r in runs]
     curve = validation.recall_precision_curve(runs, y)
-    loso = validation.leave_one_source_out(df, views, cfg.c, temperature, bias, cfg.seed)
+    loso = validation.leave_one_source_out(df, views, cfg.c, temperature, bias, cfg.seed, cfg.mirror)
     p0 = runs[0]["p"]
     unsure = p0[np.arange(len(y)), decide(p0, bvec)] < cfg.abstain_threshold
     pred0 = decide(p0, bvec)
@@ -89,15 +118,15 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
                "high_predictions_uncertain": share(unsure[pred0 == 0]),
                "measured_on": "out-of-fold predictions (first fold seed), calibrated, with the High bias"}
     # OOD: the score fitted without the held-out fold, on every real image; threshold from those
-    real_ood = validation.cross_fitted_ood(views, runs[0]["folds"])
+    real_ood = validation.cross_fitted_ood(served, runs[0]["folds"])
     ood_threshold = float(np.quantile(real_ood, OOD_QUANTILE))
     # the shipped head and OOD statistics, on all images
     w, b = frozen.fit_head(np.concatenate(views), np.concatenate([y] * len(views)), cfg.c, cfg.seed)
-    ood = frozen.fit_ood(views[0])
+    ood = frozen.fit_ood(served)
     fit_s = time.perf_counter() - t_fit
-    model = frozen.build_shipped(cfg.size, cfg.pool, w, b, ood)
-    ref_p = frozen.head_probs(views[0], w, b)
-    ref_ood = frozen.ood_score(views[0], ood)
+    model = frozen.build_shipped(cfg.size, cfg.pool, w, b, ood, cfg.mirror)
+    ref_p = frozen.head_probs(served, w, b)
+    ref_ood = frozen.ood_score(served, ood)
     ref_rep = evaluate_probs(ref_p, y)
     probes = validation.probe_images(cfg.size)
     rep_idx = np.random.default_rng(cfg.seed).choice(len(y), size=min(len(y), 200), replace=False)
@@ -119,11 +148,11 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
                            "agreement_with_keras": round(float((pv.argmax(1) == ref_p.argmax(1)).mean()), 4),
                            "ood_median_ratio_vs_float": round(float(np.median(ov / np.maximum(ref_ood, 1e-6))), 4),
                            "real_flagged_ood_in_sample": round(flagged, 4),
+                           "latency_ms_1_thread": round(_latency_ms(path, cfg.size), 1),
                            "measured_on": "all labelled images (in-sample: quantisation change only; reference = "
                                           "the float logistic-regression head on float features)"}
             log(f"exported {v}: {variants[v]}")
-        default = next((v for v in ("int8", "dynamic", "float32") if v in variants
-                        and variants[v]["macro_f1_change_vs_keras"] >= -0.01), cfg.variants[-1])
+        default = choose_variant(variants)
         shutil.copyfile(staging / VARIANT_FILES[default], staging / "model.tflite")
         files = {v: VARIANT_FILES[v] for v in variants} | {"default": "model.tflite"}
         if not cfg.keep_variants:  # the shipped directory stays small: only the default variant, as model.tflite
@@ -192,7 +221,8 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
             "training": {"images": len(df), "train": len(df), "validation": len(df), "folds": n_folds,
                          "repeats": cfg.repeats, "classes": {k: int(v) for k, v in df["risk"].value_counts().items()},
                          "sources": sorted(df["source"].unique().tolist()), "labels_sha256_16": labels_hash,
-                         "data": data, "epochs": 0, "views": len(views), "pool": cfg.pool, "c": cfg.c,
+                         "data": data, "epochs": 0, "views": len(views), "pool": cfg.pool, "mirror": cfg.mirror,
+                         "c": cfg.c,
                          "history": [], "quick": cfg.quick, "seed": cfg.seed, "feature_seconds": round(t_feat, 1),
                          "fit_seconds": round(fit_s, 1), "total_seconds": round(time.perf_counter() - t_start, 1)},
         }

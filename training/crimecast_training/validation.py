@@ -16,13 +16,14 @@ TARGETS = tuple(round(0.90 + 0.005 * i, 3) for i in range(17))  # 0.900, 0.905, 
 
 
 def repeated_cv(df: pd.DataFrame, views: list[np.ndarray], k: int, repeats: int, c: float, seed: int = 0,
-                log=print) -> list[dict]:  # noqa: ANN001
-    """One entry per fold seed: {"seed", "folds", "oof"} with out-of-fold probabilities of every image."""
+                log=print, mirror: bool = False) -> list[dict]:  # noqa: ANN001
+    """One entry per fold seed: {"seed", "folds", "oof"} with out-of-fold probabilities of every image (as the
+    shipped graph sees it: `mirror` = the mean of its original and mirrored features)."""
     y = df["y"].to_numpy()
     out = []
     for r in range(repeats):
         folds = group_folds(df, k, seed + r)
-        oof = frozen.cross_val_probs(views, y, folds, c, seed)
+        oof = frozen.cross_val_probs(views, y, folds, c, seed, mirror)
         f1 = classification_report(y, oof.argmax(1), LABELS)["macro_f1"]
         log(f"group CV fold seed {seed + r}: out-of-fold macro-F1 {f1:.3f} (argmax)")
         out.append({"seed": seed + r, "folds": folds, "oof": oof})
@@ -30,7 +31,7 @@ def repeated_cv(df: pd.DataFrame, views: list[np.ndarray], k: int, repeats: int,
 
 
 def leave_one_source_out(df: pd.DataFrame, views: list[np.ndarray], c: float, temperature: float, bias: float,
-                         seed: int = 0) -> dict:
+                         seed: int = 0, mirror: bool = False) -> dict:
     """Train on every other source, test on one (macro-F1 over the classes that source has)."""
     y, src = df["y"].to_numpy(), df["source"].to_numpy()
     rows = {}
@@ -42,7 +43,7 @@ def leave_one_source_out(df: pd.DataFrame, views: list[np.ndarray], c: float, te
         if len(set(y[tr])) < 3:
             rows[s] = {"n": int(len(te)), "skipped": "the other sources lack a class"}
             continue
-        p = apply_temperature(frozen.fit_train_predict(views, y, tr, te, c, seed), temperature)
+        p = apply_temperature(frozen.fit_train_predict(views, y, tr, te, c, seed, mirror), temperature)
         rep = classification_report(y[te], p.argmax(1), LABELS)
         repb = classification_report(y[te], decide(p, np.array([bias, 0, 0])), LABELS)
         rows[s] = {"n": int(len(te)), "macro_f1": rep["macro_f1"], "accuracy": rep["accuracy"],
@@ -107,12 +108,13 @@ def recall_precision_curve(runs: list[dict], y: np.ndarray) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------- OOD
-def cross_fitted_ood(views: list[np.ndarray], folds: np.ndarray) -> np.ndarray:
-    """OOD score of every real image from a score fitted on the other folds (what an unseen real image scores)."""
+def cross_fitted_ood(served: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    """OOD score of every real image (its served features) from a score fitted on the other folds (what an unseen
+    real image scores)."""
     s = np.zeros(len(folds))
     for f in range(int(folds.max()) + 1):
         te = folds == f
-        s[te] = frozen.ood_score(views[0][te], frozen.fit_ood(views[0][~te]))
+        s[te] = frozen.ood_score(served[te], frozen.fit_ood(served[~te]))
     return s
 
 
