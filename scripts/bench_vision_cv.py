@@ -58,7 +58,6 @@ def _save(row: dict, oof: np.ndarray, name: str) -> dict:
 
 
 def run_frozen(args: argparse.Namespace) -> dict:
-    from crimecast.vision.calibration import apply_temperature, fit_temperature
     from crimecast.vision.metrics import classification_report
     from crimecast_training import frozen, validation
 
@@ -69,10 +68,7 @@ def run_frozen(args: argparse.Namespace) -> dict:
     t_feat = time.perf_counter() - t0
     runs = validation.repeated_cv(df, views, 5, args.repeats, args.c, 0, log=lambda m: print(m, file=sys.stderr),
                                 mirror=args.mirror)
-    t = fit_temperature(np.concatenate([r["oof"] for r in runs]), np.concatenate([y] * len(runs)))
-    for r in runs:
-        r["p"] = apply_temperature(r["oof"], t)
-    bias, info = validation.choose_high_bias(runs, y, 0.90)
+    t, bias, info = validation.calibrate_runs(runs, y, 0.90)
     loso = validation.leave_one_source_out(df, views, args.c, t, bias, mirror=args.mirror)
     f1 = [classification_report(y, r["oof"].argmax(1), ["High", "Medium", "Low"])["macro_f1"] for r in runs]
     src = df["source"].to_numpy()
@@ -93,7 +89,7 @@ def run_holdout(args: argparse.Namespace) -> dict:
     """What the check on unseen groups sees: for each split seed, ~`--frac` of the groups of every source × class are
     held out (`group_split`); the default pipeline's steps run on the rest alone (repeated group CV → temperature →
     cross-fitted High bias → the final head on all of the rest), and the held-out images are scored once."""
-    from crimecast.vision.calibration import apply_temperature, fit_temperature
+    from crimecast.vision.calibration import apply_temperature
     from crimecast.vision.metrics import classification_report, decide
     from crimecast_training import frozen, validation
     from crimecast_training.data import group_split
@@ -107,10 +103,7 @@ def run_holdout(args: argparse.Namespace) -> dict:
         dtr, vtr = df.iloc[tr].reset_index(drop=True), [v[tr] for v in views]
         ytr, yte = dtr["y"].to_numpy(), df["y"].to_numpy()[te]
         runs = validation.repeated_cv(dtr, vtr, 5, args.repeats, args.c, 0, log=lambda m: None, mirror=args.mirror)
-        t = fit_temperature(np.concatenate([r["oof"] for r in runs]), np.concatenate([ytr] * len(runs)))
-        for r in runs:
-            r["p"] = apply_temperature(r["oof"], t)
-        bias, _info = validation.choose_high_bias(runs, ytr, 0.90)
+        t, bias, _info = validation.calibrate_runs(runs, ytr, 0.90)
         w, b = frozen.fit_head(np.concatenate(vtr), np.concatenate([ytr] * len(vtr)), args.c)
         p = apply_temperature(frozen.head_probs(frozen.served_features(views, args.mirror)[te], w, b), t)
         rep = classification_report(yte, decide(p, np.array([bias, 0.0, 0.0])), ["High", "Medium", "Low"])
@@ -288,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     for p in (f, h, r, t):
         p.add_argument("--labels", default=str(LABELS_CSV))
     args = ap.parse_args(argv)
+    if args.cmd == "holdout" and not (0 < args.frac < 1 and args.splits >= 1):
+        ap.error(f"holdout: --frac must be in (0, 1) and --splits >= 1 (got {args.frac}, {args.splits})")
     if not Path(args.labels).exists():
         print(f"{args.labels}: not found (the shared real-image set is needed)", file=sys.stderr)
         return 2

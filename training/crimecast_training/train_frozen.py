@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from crimecast.atomic import atomic_dir
 from crimecast.vision import preprocess
-from crimecast.vision.calibration import apply_temperature, ece, fit_temperature
+from crimecast.vision.calibration import ece
 from crimecast.vision.metrics import classification_report, decide, high_tradeoff
 
 from crimecast_training import frozen, model_card, validation
@@ -93,11 +93,7 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
     t_feat = time.perf_counter() - t_fit
     served = frozen.served_features(views, cfg.mirror)  # what the shipped graph's head sees
     runs = validation.repeated_cv(df, views, n_folds, cfg.repeats, cfg.c, cfg.seed, log, cfg.mirror)
-    raw_all = np.concatenate([r["oof"] for r in runs])
-    temperature = fit_temperature(raw_all, np.concatenate([y] * len(runs)))
-    for r in runs:
-        r["p"] = apply_temperature(r["oof"], temperature)
-    bias, bias_info = validation.choose_high_bias(runs, y, cfg.high_recall_target)
+    temperature, bias, bias_info = validation.calibrate_runs(runs, y, cfg.high_recall_target)
     bvec = np.array([bias, 0.0, 0.0])
     cf = bias_info["cross_fitted"]
     log(f"temperature {temperature:.3f}; High bias {bias:+.3f} (recall target {bias_info['target']}: cross-fitted "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from crimecast.vision.calibration import apply_temperature
+from crimecast.vision.calibration import apply_temperature, fit_temperature
 from crimecast.vision.metrics import classification_report, decide, high_bias_for_recall, high_tradeoff
 
 from crimecast_training import frozen
@@ -92,6 +92,17 @@ def choose_high_bias(runs: list[dict], y: np.ndarray, need: float = 0.90) -> tup
                   "rule": "smallest recall target whose bias, fitted on the other folds' out-of-fold predictions, "
                           f"gives High recall >= {need} on the held-out fold (mean over fold seeds); the shipped "
                           "bias is that target's bias on all out-of-fold predictions"}
+
+
+def calibrate_runs(runs: list[dict], y: np.ndarray, need: float = 0.90) -> tuple[float, float, dict]:
+    """The shipped decision's two fitted numbers from the repeated CV: the temperature on every run's out-of-fold
+    predictions (each run gets its calibrated "p"), then the High bias (choose_high_bias). Returns (temperature,
+    bias, bias_info)."""
+    temperature = fit_temperature(np.concatenate([r["oof"] for r in runs]), np.concatenate([y] * len(runs)))
+    for r in runs:
+        r["p"] = apply_temperature(r["oof"], temperature)
+    bias, info = choose_high_bias(runs, y, need)
+    return temperature, bias, info
 
 
 def recall_precision_curve(runs: list[dict], y: np.ndarray) -> list[dict]:
