@@ -69,6 +69,8 @@ def test_cross_validated_training_predicts_every_image_out_of_fold(synth_dir: Pa
                                           (["--arch", "seed", "--folds", "3"], "--folds needs"),
                                           (["--folds", "0"], "--folds must be >= 2"),
                                           (["--repeats", "0"], "--repeats 0"),
+                                          (["--backbones", "lite0+resnet50"], "unknown network 'resnet50'"),
+                                          (["--backbones", "lite2@big"], "size 'big' of lite2"),
                                           (["--arch", "seed", "--head", "frozen"], "--head frozen needs")])
 def test_bad_fold_settings_are_refused_before_training(synth_dir: Path, tmp_path: Path, flags, words):
     proc = run_cli("train-classifier", "--images", str(synth_dir / "images"), "--out", str(tmp_path / "m"), "--quick",

@@ -50,6 +50,17 @@ def test_keras_port_uses_every_tensor_and_gives_a_distribution():
     assert logits.shape == (1000,) and np.isfinite(logits).all() and logits.std() > 0.1
 
 
+def test_lite2_port_uses_every_tensor_of_its_file_and_gives_a_distribution():
+    """Lite2 (the classifier's second frozen network): 21 blocks, head on 352 channels; every tensor mapped."""
+    sd = en.load_torch_legacy(en.weights_path("lite2"))
+    assert sd["_conv_head.weight"].shape == (1280, 352, 1, 1) and len(en.blocks("lite2")) == 21
+    model = en.pretrained((260, 260, 3), include_top=True, variant="lite2")
+    logits = model.predict(en.normalise(np.full((1, 260, 260, 3), 128, np.uint8)), verbose=0)[0]
+    assert logits.shape == (1000,) and np.isfinite(logits).all() and logits.std() > 0.1
+    with pytest.raises(ValueError, match="unknown EfficientNet-Lite variant 'lite9'"):
+        en.weights_path("lite9")
+
+
 @pytest.mark.real
 @pytest.mark.skipif(os.environ.get("CRIMECAST_REAL_TESTS") != "1", reason="set CRIMECAST_REAL_TESTS=1")
 def test_port_recognises_a_known_photo(shared_dir: Path):

@@ -125,6 +125,46 @@ def test_mirror_graph_serves_the_mean_of_the_image_and_its_mirror_and_the_tflite
     assert path.stat().st_size < 1.1 * single.stat().st_size
 
 
+def test_backbones_spec_is_parsed_and_bad_ones_say_what_is_wrong():
+    assert frozen.parse_backbones("lite0+lite2@320") == [("lite0", None), ("lite2", 320)]
+    assert frozen.parse_backbones("lite0") == [("lite0", None)]
+    for bad, words in [("lite0+resnet", "unknown network 'resnet'"), ("lite2@abc", "size 'abc' of lite2"),
+                       ("lite2@8", "size '8' of lite2"), ("lite0+lite0", "listed twice"), ("", "unknown network ''")]:
+        with pytest.raises(ValueError, match=words):
+            frozen.parse_backbones(bad)
+    assert frozen.feature_dim("avgmax", "lite0+lite2@320") == 2 * 2 * 1280
+
+
+@pytest.mark.slow
+def test_two_backbones_concatenate_each_networks_own_features_and_the_tflite_agrees(tmp_path):
+    """lite0+lite2@S: the graph's features are [Lite0(image) ‖ Lite2(image resized to S)], exactly what each network
+    computes alone; Keras and the converted TFLite agree (keras.layers.Resizing in the graph broke that: its eager
+    call gave both branches numbers off by up to 6.0)."""
+    pytest.importorskip("tensorflow")
+    from crimecast_training.export import export_tflite
+    from keras import ops
+
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 256, (2, 96, 96, 3)).astype(np.float32)
+    both = frozen.build_backbone(96, "avgmax", backbones="lite0+lite2@64")
+    f = both.predict(x, verbose=0)
+    f0 = frozen.build_backbone(96, "avgmax", backbones="lite0").predict(x, verbose=0)
+    small = np.asarray(ops.image.resize(x, (64, 64), interpolation="bilinear"))
+    f2 = frozen.build_backbone(64, "avgmax", backbones="lite2").predict(small, verbose=0)
+    assert f.shape == (2, frozen.feature_dim("avgmax", "lite0+lite2@64"))
+    assert np.allclose(f[:, :2560], f0, atol=1e-4) and np.allclose(f[:, 2560:], f2, atol=1e-3)
+    path = tmp_path / "both.tflite"
+    export_tflite(both, "float32", None, path)
+    from crimecast.litert import interpreter_class
+
+    it = interpreter_class()(model_path=str(path), num_threads=1)
+    it.resize_tensor_input(it.get_input_details()[0]["index"], list(x.shape))
+    it.allocate_tensors()
+    it.set_tensor(it.get_input_details()[0]["index"], x)
+    it.invoke()
+    assert np.allclose(it.get_tensor(it.get_output_details()[0]["index"]), f, atol=1e-3)
+
+
 def test_choose_variant_takes_the_fastest_faithful_one():
     from crimecast_training.train_frozen import choose_variant
 

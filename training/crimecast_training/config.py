@@ -14,6 +14,7 @@ class TrainConfig:
     c: float | None = None  # frozen head: inverse L2 strength of the logistic regression on standardised features
     repeats: int | None = None  # frozen head: fold seeds of the repeated group cross-validation
     mirror: bool | None = None  # frozen head: the served features are the mean over the image and its mirror image
+    backbones: str | None = None  # frozen head: "lite0+lite2@320" (default) | "lite0" (--quick): features concatenated
     epochs: int | None = None
     quick: bool = False
     size: int | None = None  # None: 224, or 96 for the quick seed profile

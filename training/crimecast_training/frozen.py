@@ -1,19 +1,20 @@
-"""The default classifier: frozen ImageNet EfficientNet-Lite0 features + a logistic-regression head + an OOD score.
+"""The default classifier: frozen ImageNet EfficientNet-Lite features + a logistic-regression head + an OOD score.
 
-Nothing of the backbone is trained. Every image is run once through the ported ImageNet EfficientNet-Lite0 (and once
-mirrored); the 1280-d head activations are pooled (global average, optionally ‖ global max) and cached. A
-multinomial logistic regression on the standardised features is the classifier (its standardisation folded into
-one dense layer), trained on the original and the mirrored view of every training image. Out-of-distribution
-score: the features are square-rooted and L2-normalised (blank frames, noise and drawings then stand apart; without
-this a blank frame scores like a photo), standardised, and scored by the squared Mahalanobis distance to the training
-images in their top-k principal components plus the residual outside them (each scaled to mean 1 on the training
-images), added.
+Nothing of the backbones is trained. Every image is run once through the ported ImageNet networks (by default
+EfficientNet-Lite0 at the input size ‖ EfficientNet-Lite2 on the image resized to 320 px inside the graph;
+`--backbones`) and once mirrored; each network's 1280-d head activations are pooled (global average, optionally ‖
+global max), the networks' vectors concatenated, and cached. A multinomial logistic regression on the standardised
+features is the classifier (its standardisation folded into one dense layer), trained on the original and the
+mirrored view of every training image. Out-of-distribution score: the features are square-rooted and L2-normalised
+(blank frames, noise and drawings then stand apart; without this a blank frame scores like a photo), standardised,
+and scored by the squared Mahalanobis distance to the training images in their top-k principal components plus the
+residual outside them (each scaled to mean 1 on the training images), added.
 
-The shipped TFLite graph is backbone → pooled features → {"probs": softmax(dense), "ood": score}: one model, two
-outputs, no TensorFlow at serving time. With `mirror` (the default) the backbone runs on the image and on its mirror
+The shipped TFLite graph is backbones → pooled features → {"probs": softmax(dense), "ood": score}: one model, two
+outputs, no TensorFlow at serving time. With `mirror` (the default) the backbones run on the image and on its mirror
 image and the head sees the mean of the two feature vectors (test-time averaging; the weights are stored once);
-validation scores exactly that vector (`served_features`). Why this and not fine-tuning: docs/benchmarks.md,
-"Vision: training choices" (repeated group cross-validation and leave-one-source-out).
+validation scores exactly that vector (`served_features`). Why this and not fine-tuning, and why two networks:
+docs/benchmarks.md, "Vision: training choices" (repeated group cross-validation and leave-one-source-out).
 """
 
 from __future__ import annotations
@@ -31,43 +32,104 @@ OOD_COMPONENTS = 32
 
 
 # ---------------------------------------------------------------------------------------------- backbone
-def _pooled(size: int, pool: str):
-    """Keras (input, pooled-features tensor) of the ported EfficientNet-Lite0 with ImageNet weights."""
+DEFAULT_BACKBONES = "lite0"
+
+
+def parse_backbones(spec: str) -> list[tuple[str, int | None]]:
+    """"lite0+lite2@320" → [("lite0", None), ("lite2", 320)]: the frozen networks whose pooled features are
+    concatenated, each at its own input size (None: the model's input size; otherwise resized inside the graph)."""
+    from crimecast_training import effnet_lite0 as en
+
+    out: list[tuple[str, int | None]] = []
+    for part in (spec or "").split("+"):
+        name, _, size = part.strip().partition("@")
+        if name not in en.VARIANTS:
+            raise ValueError(f"backbones {spec!r}: unknown network {name!r}; expected one of {sorted(en.VARIANTS)}, "
+                             "joined by '+', each optionally @SIZE (e.g. lite0+lite2@320)")
+        if size and not (size.isdigit() and 32 <= int(size) <= 1024):
+            raise ValueError(f"backbones {spec!r}: size {size!r} of {name} is not a whole number in 32..1024")
+        out.append((name, int(size) if size else None))
+    if len(set(out)) != len(out):
+        raise ValueError(f"backbones {spec!r}: a network is listed twice at the same size")
+    return out
+
+
+def _pooled(x, pool: str, variant: str = "lite0"):  # noqa: ANN001, ANN202
+    """Keras tensor: the pooled features of the ported EfficientNet-Lite `variant` applied to image tensor x."""
+    from keras import layers
+
+    from crimecast_training import effnet_lite0 as en
+
+    if pool not in ("avg", "avgmax"):
+        raise ValueError(f"unknown pooling {pool!r}; expected avg or avgmax")
+    p = _prefix(variant)
+    mean = np.asarray(en.PREPROCESSING["mean"]) * 255.0
+    std = np.asarray(en.PREPROCESSING["std"]) * 255.0
+    norm = layers.Normalization(mean=mean.tolist(), variance=(std ** 2).tolist(), name=p + "imagenet_norm")
+    x = en.apply_blocks(norm(x), 0, None, head=False, variant=variant, prefix=p)
+    x = layers.Conv2D(FEATURE_DIM, 1, padding="same", use_bias=False, name=p + "head_conv")(x)
+    x = layers.ReLU(6.0, name=p + "head_relu")(layers.BatchNormalization(epsilon=en.BN_EPS, name=p + "head_bn")(x))
+    f = layers.GlobalAveragePooling2D(name=p + "avg_pool")(x)
+    if pool == "avgmax":
+        f = layers.Concatenate(name=p + "avg_max")([f, layers.GlobalMaxPooling2D(name=p + "max_pool")(x)])
+    return f
+
+
+def _prefix(variant: str) -> str:
+    """Layer-name prefix of a network in the graph (Lite0 keeps the plain names of the ported weights)."""
+    return "" if variant == "lite0" else f"{variant}_"
+
+
+def build_backbone(size: int, pool: str, mirror: bool = False, backbones: str = DEFAULT_BACKBONES):
+    """image (float 0..255, size×size) → pooled ImageNet features; every ported tensor but the ImageNet classifier
+    is used. Several `backbones`: their features concatenated (in the listed order), a network at another size
+    seeing the image resized (bilinear) inside the graph; one flat graph, layer names prefixed per network.
+    `mirror`: the mean of the features of the image and of its mirror image (one backbone, run on both)."""
     import keras
     from keras import layers
 
     from crimecast_training import effnet_lite0 as en
-    from crimecast_training.nets import _norm_layer
 
-    if pool not in ("avg", "avgmax"):
-        raise ValueError(f"unknown pooling {pool!r}; expected avg or avgmax")
+    parts = parse_backbones(backbones)
+    tag = "_".join(f"{v}{s or ''}" for v, s in parts)
     inp = keras.Input((size, size, 3), name="image")
-    x = en.apply_blocks(_norm_layer("efficientnet_lite0")(inp), 0, len(en.BLOCKS), head=False)
-    x = layers.Conv2D(FEATURE_DIM, 1, padding="same", use_bias=False, name="head_conv")(x)
-    x = layers.ReLU(6.0, name="head_relu")(layers.BatchNormalization(epsilon=en.BN_EPS, name="head_bn")(x))
-    f = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    if pool == "avgmax":
-        f = layers.Concatenate(name="avg_max")([f, layers.GlobalMaxPooling2D(name="max_pool")(x)])
-    return inp, f
-
-
-def build_backbone(size: int, pool: str, mirror: bool = False):
-    """image (float 0..255) → pooled ImageNet features; every ported tensor but the ImageNet classifier is used.
-    `mirror`: the mean of the features of the image and of its mirror image (one backbone, run on both)."""
-    import keras
-
-    from crimecast_training import effnet_lite0 as en
-
-    inp, f = _pooled(size, pool)
-    model = keras.Model(inp, f, name=f"effnet_lite0_{pool}")
-    weights = en.ported_weights()
-    n = en.set_ported_weights(model, weights)
-    if n != sum(1 for k in weights if k != "fc"):
-        raise RuntimeError(f"ported {n} layers, expected {len(weights) - 1}")
+    feats = []
+    for variant, s in parts:
+        s = s or size
+        xin = inp if s == size else _Resize(s, name=f"resize_{variant}_{s}")(inp)
+        feats.append(_pooled(xin, pool, variant))
+    f = feats[0] if len(feats) == 1 else layers.Concatenate(name="backbones")(feats)
+    model = keras.Model(inp, f, name=f"effnet_{tag}_{pool}")
+    for variant, _s in parts:
+        weights = en.ported_weights(variant=variant)
+        n = en.set_ported_weights(model, weights, _prefix(variant))
+        if n != sum(1 for k in weights if k != "fc"):
+            raise RuntimeError(f"{variant}: ported {n} layers, expected {len(weights) - 1}")
     if not mirror:
         return model
     inp2 = keras.Input((size, size, 3), name="image")
-    return keras.Model(inp2, _mirror_mean(model, inp2), name=f"effnet_lite0_{pool}_mirror")
+    return keras.Model(inp2, _mirror_mean(model, inp2), name=f"effnet_{tag}_{pool}_mirror")
+
+
+def _resize_layer():  # noqa: ANN202
+    from keras import layers, ops
+
+    class Resize(layers.Layer):
+        """Bilinear resize to size×size (keras.layers.Resizing is a preprocessing layer: with it in the graph, Keras'
+        eager call gave every branch different numbers from the converted TFLite model; this plain op does not)."""
+
+        def __init__(self, size: int, **kw) -> None:
+            super().__init__(**kw)
+            self.size = size
+
+        def call(self, x):  # noqa: ANN001, ANN201
+            return ops.image.resize(x, (self.size, self.size), interpolation="bilinear")
+
+    return Resize
+
+
+def _Resize(size: int, name: str):  # noqa: ANN202, N802
+    return _resize_layer()(size, name=name)
 
 
 def _mirror_mean(backbone, inp):  # noqa: ANN001, ANN202
@@ -87,8 +149,8 @@ def served_features(views: list[np.ndarray], mirror: bool) -> np.ndarray:
     return (views[0] + views[1]) / 2 if mirror else views[0]
 
 
-def feature_dim(pool: str) -> int:
-    return FEATURE_DIM * (2 if pool == "avgmax" else 1)
+def feature_dim(pool: str, backbones: str = DEFAULT_BACKBONES) -> int:
+    return FEATURE_DIM * (2 if pool == "avgmax" else 1) * len(parse_backbones(backbones))
 
 
 class _LiteRunner:
@@ -116,26 +178,27 @@ class _LiteRunner:
 
 
 def features(x: np.ndarray, size: int, pool: str, cache_dir: Path | None, threads: int | None = None,
-             flips: tuple[bool, ...] = (False, True)) -> list[np.ndarray]:
+             flips: tuple[bool, ...] = (False, True), backbones: str = DEFAULT_BACKBONES) -> list[np.ndarray]:
     """Pooled frozen features of uint8 images (N, S, S, 3), one array per view (original, mirrored). Cached on disk
-    by the image content, size, pooling and view."""
+    by the image content, size, pooling, backbones and view."""
     from tqdm import tqdm
 
     threads = threads or min(2, os.cpu_count() or 1)
     digest = hashlib.sha256(np.ascontiguousarray(x[:: max(1, len(x) // 256)]).tobytes()).hexdigest()[:16]
     runner = None
-    tpath = (cache_dir or Path(os.environ.get("TMPDIR", "/tmp"))) / f"backbone-{pool}-{size}-{os.getpid()}.tflite"
+    tag = "" if backbones == "lite0" else "-" + backbones.replace("+", "_").replace("@", "at")
+    tpath = (cache_dir or Path(os.environ.get("TMPDIR", "/tmp"))) / f"backbone{tag}-{pool}-{size}-{os.getpid()}.tflite"
     out = []
     for flip in flips:
-        cpath = cache_dir / f"frozen-{pool}-{size}-{len(x)}-{digest}-{'flip' if flip else 'orig'}.npy" \
+        cpath = cache_dir / f"frozen{tag}-{pool}-{size}-{len(x)}-{digest}-{'flip' if flip else 'orig'}.npy" \
             if cache_dir else None
         if cpath is not None and cpath.exists():
             out.append(np.load(cpath))
             continue
         if runner is None:
             tpath.parent.mkdir(parents=True, exist_ok=True)
-            runner = _LiteRunner(build_backbone(size, pool), tpath, threads)
-        f = np.zeros((len(x), feature_dim(pool)), np.float32)
+            runner = _LiteRunner(build_backbone(size, pool, backbones=backbones), tpath, threads)
+        f = np.zeros((len(x), feature_dim(pool, backbones)), np.float32)
         for i in tqdm(range(0, len(x), 16), desc=f"frozen features ({'mirrored' if flip else 'original'})",
                       unit="batch", file=sys.stderr, mininterval=5):
             xb = x[i:i + 16]
@@ -228,13 +291,14 @@ def ood_score(x: np.ndarray, ood: dict) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------- shipped graph
-def build_shipped(size: int, pool: str, w: np.ndarray, b: np.ndarray, ood: dict, mirror: bool = False):
+def build_shipped(size: int, pool: str, w: np.ndarray, b: np.ndarray, ood: dict, mirror: bool = False,
+                  backbones: str = DEFAULT_BACKBONES):
     """One Keras model: image → {"probs": (N, 3) softmax of the LR head, "ood": (N, 1) OOD score}, both on the
     pooled features (with `mirror`, their mean over the image and its mirror image)."""
     import keras
     from keras import layers, ops
 
-    backbone = build_backbone(size, pool)
+    backbone = build_backbone(size, pool, backbones=backbones)
     inp = keras.Input((size, size, 3), name="image")
     f = _mirror_mean(backbone, inp) if mirror else backbone(inp)
     logits = layers.Dense(3, name="lr_head")(f)
@@ -263,7 +327,7 @@ def build_shipped(size: int, pool: str, w: np.ndarray, b: np.ndarray, ood: dict,
             return maha / ood["maha_scale"] + ops.maximum(res, 0.0) / ood["res_scale"]
 
     score = OODScore(name="ood")(z, pz, bz)
-    model = keras.Model(inp, {"probs": probs, "ood": score}, name="effnet_lite0_frozen_lr")
+    model = keras.Model(inp, {"probs": probs, "ood": score}, name="frozen_lr")
     model.get_layer("lr_head").set_weights([w, b])
     model.get_layer("ood_whiten").set_weights([ood["proj"]])
     model.get_layer("ood_basis").set_weights([ood["basis"]])

@@ -10,6 +10,15 @@ def _f(v, nd: int = 3) -> str:  # noqa: ANN001
     return "—" if v is None else f"{v:.{nd}f}" if isinstance(v, float) else str(v)
 
 
+def _backbones(spec: str | None) -> str:
+    """"lite0+lite2@320" → "EfficientNet-Lite0 ‖ EfficientNet-Lite2 (at 320 px), concatenated"."""
+    parts = []
+    for p in (spec or "lite0").split("+"):
+        name, _, size = p.partition("@")
+        parts.append(f"EfficientNet-{name.capitalize()}" + (f" (at {size} px, resized in the graph)" if size else ""))
+    return " ‖ ".join(parts) + (", concatenated" if len(parts) > 1 else "")
+
+
 def render(meta: dict) -> str:
     t, v, cal = meta.get("trained_on", {}), meta.get("validation", {}), meta.get("calibration", {})
     m, ood, tr = meta.get("metrics", {}), meta.get("ood", {}), meta.get("training", {})
@@ -18,7 +27,7 @@ def render(meta: dict) -> str:
              "calibrated confidence and \"uncertain → human review\" for low confidence or out-of-distribution inputs.",
              "", "## What it is", "",
              f"- Architecture: {meta['arch']}, head `{meta.get('head', 'finetune')}` at {meta['input']['size']} px "
-             f"(pooling {tr.get('pool', 'avg')}): frozen ImageNet features"
+             f"(pooling {tr.get('pool', 'avg')}): frozen ImageNet features of {_backbones(tr.get('backbones'))}"
              + (" (the mean over the image and its mirror image)" if tr.get("mirror") else "")
              + f" + logistic regression (C {tr.get('c')}) + an out-of-distribution score, one TFLite graph run by "
              f"LiteRT (default variant {meta['default_variant']}, the fastest of those within 0.01 of the float "

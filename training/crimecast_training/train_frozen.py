@@ -89,7 +89,7 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
     y = df["y"].to_numpy()
     threads = cfg.threads or min(2, os.cpu_count() or 1)
     t_fit = time.perf_counter()
-    views = frozen.features(x, cfg.size, cfg.pool, cfg.cache_dir, threads)
+    views = frozen.features(x, cfg.size, cfg.pool, cfg.cache_dir, threads, backbones=cfg.backbones)
     t_feat = time.perf_counter() - t_fit
     served = frozen.served_features(views, cfg.mirror)  # what the shipped graph's head sees
     runs = validation.repeated_cv(df, views, n_folds, cfg.repeats, cfg.c, cfg.seed, log, cfg.mirror)
@@ -120,7 +120,7 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
     w, b = frozen.fit_head(np.concatenate(views), np.concatenate([y] * len(views)), cfg.c, cfg.seed)
     ood = frozen.fit_ood(served)
     fit_s = time.perf_counter() - t_fit
-    model = frozen.build_shipped(cfg.size, cfg.pool, w, b, ood, cfg.mirror)
+    model = frozen.build_shipped(cfg.size, cfg.pool, w, b, ood, cfg.mirror, cfg.backbones)
     ref_p = frozen.head_probs(served, w, b)
     ref_ood = frozen.ood_score(served, ood)
     ref_rep = evaluate_probs(ref_p, y)
@@ -218,6 +218,7 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
                          "repeats": cfg.repeats, "classes": {k: int(v) for k, v in df["risk"].value_counts().items()},
                          "sources": sorted(df["source"].unique().tolist()), "labels_sha256_16": labels_hash,
                          "data": data, "epochs": 0, "views": len(views), "pool": cfg.pool, "mirror": cfg.mirror,
+                         "backbones": cfg.backbones,
                          "c": cfg.c,
                          "history": [], "quick": cfg.quick, "seed": cfg.seed, "feature_seconds": round(t_feat, 1),
                          "fit_seconds": round(fit_s, 1), "total_seconds": round(time.perf_counter() - t_start, 1)},
