@@ -71,7 +71,8 @@ def latency_rows(model_dir: Path, repeats: int) -> list[str]:
         if meta["arch"] == "seed":
             km = nets.build_seed(size)
         elif meta.get("head") == "frozen":  # the backbone: all but a dense layer and the OOD arithmetic
-            km = frozen.build_backbone(size, meta["training"]["pool"], bool(meta["training"].get("mirror")))
+            km = frozen.build_backbone(size, meta["training"]["pool"], bool(meta["training"].get("mirror")),
+                                       meta["training"].get("backbones", "lite0"))
         else:
             km = nets.build_effnet_parts(size, en.ported_weights())[2]
         xb = x[None].astype(np.float32)
@@ -108,7 +109,8 @@ def frozen_rows(meta: dict) -> list[str]:
     """Rows of a frozen-head model: repeated group CV (argmax and the cross-fitted shipped High rule), LOSO."""
     v, tr = meta["validation"], meta["training"]
     k = meta["metrics"]["validation_keras"]
-    a = f"{meta['arch']} frozen {meta['input']['size']} px {tr['pool']}"
+    nets = tr.get("backbones", "lite0")
+    a = f"{meta['arch']} frozen {meta['input']['size']} px {tr['pool']}" + ("" if nets == "lite0" else f" ({nets})")
     where = f"{v['folds']}-fold group CV × {len(v['fold_seeds'])} fold seeds, out of fold, {tr['images']} img"
     rows = [f"| {a} | {tr['data']} | {where} | argmax | {k['accuracy']:.3f} (seed 0) | {v['macro_f1_argmax']:.3f} ± "
             f"{v['macro_f1_argmax_sd']:.3f} | {k['per_class']['High']['recall']:.3f} (seed 0) | — | — |",
