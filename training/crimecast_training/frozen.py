@@ -49,8 +49,8 @@ def parse_backbones(spec: str) -> list[tuple[str, int | None]]:
         if size and not (size.isdigit() and 32 <= int(size) <= 1024):
             raise ValueError(f"backbones {spec!r}: size {size!r} of {name} is not a whole number in 32..1024")
         out.append((name, int(size) if size else None))
-    if len(set(out)) != len(out):
-        raise ValueError(f"backbones {spec!r}: a network is listed twice at the same size")
+    if len({name for name, _ in out}) != len(out):  # one set of layer names per network in the graph
+        raise ValueError(f"backbones {spec!r}: a network is listed twice")
     return out
 
 
@@ -59,14 +59,12 @@ def _pooled(x, pool: str, variant: str = "lite0"):  # noqa: ANN001, ANN202
     from keras import layers
 
     from crimecast_training import effnet_lite0 as en
+    from crimecast_training.nets import _norm_layer
 
     if pool not in ("avg", "avgmax"):
         raise ValueError(f"unknown pooling {pool!r}; expected avg or avgmax")
     p = _prefix(variant)
-    mean = np.asarray(en.PREPROCESSING["mean"]) * 255.0
-    std = np.asarray(en.PREPROCESSING["std"]) * 255.0
-    norm = layers.Normalization(mean=mean.tolist(), variance=(std ** 2).tolist(), name=p + "imagenet_norm")
-    x = en.apply_blocks(norm(x), 0, None, head=False, variant=variant, prefix=p)
+    x = en.apply_blocks(_norm_layer("efficientnet_lite0", p)(x), 0, None, head=False, variant=variant, prefix=p)
     x = layers.Conv2D(FEATURE_DIM, 1, padding="same", use_bias=False, name=p + "head_conv")(x)
     x = layers.ReLU(6.0, name=p + "head_relu")(layers.BatchNormalization(epsilon=en.BN_EPS, name=p + "head_bn")(x))
     f = layers.GlobalAveragePooling2D(name=p + "avg_pool")(x)
@@ -96,7 +94,7 @@ def build_backbone(size: int, pool: str, mirror: bool = False, backbones: str = 
     feats = []
     for variant, s in parts:
         s = s or size
-        xin = inp if s == size else _Resize(s, name=f"resize_{variant}_{s}")(inp)
+        xin = inp if s == size else _resize(s, name=f"resize_{variant}_{s}")(inp)
         feats.append(_pooled(xin, pool, variant))
     f = feats[0] if len(feats) == 1 else layers.Concatenate(name="backbones")(feats)
     model = keras.Model(inp, f, name=f"effnet_{tag}_{pool}")
@@ -111,25 +109,12 @@ def build_backbone(size: int, pool: str, mirror: bool = False, backbones: str = 
     return keras.Model(inp2, _mirror_mean(model, inp2), name=f"effnet_{tag}_{pool}_mirror")
 
 
-def _resize_layer():  # noqa: ANN202
+def _resize(size: int, name: str):  # noqa: ANN202
+    """A layer: bilinear resize to size×size. Not keras.layers.Resizing, a preprocessing layer: with it in the graph,
+    Keras' eager call gave every branch different numbers from the converted TFLite model; this plain op does not."""
     from keras import layers, ops
 
-    class Resize(layers.Layer):
-        """Bilinear resize to size×size (keras.layers.Resizing is a preprocessing layer: with it in the graph, Keras'
-        eager call gave every branch different numbers from the converted TFLite model; this plain op does not)."""
-
-        def __init__(self, size: int, **kw) -> None:
-            super().__init__(**kw)
-            self.size = size
-
-        def call(self, x):  # noqa: ANN001, ANN201
-            return ops.image.resize(x, (self.size, self.size), interpolation="bilinear")
-
-    return Resize
-
-
-def _Resize(size: int, name: str):  # noqa: ANN202, N802
-    return _resize_layer()(size, name=name)
+    return layers.Lambda(lambda x: ops.image.resize(x, (size, size), interpolation="bilinear"), name=name)
 
 
 def _mirror_mean(backbone, inp):  # noqa: ANN001, ANN202

@@ -7,7 +7,7 @@ import numpy as np
 SPLIT_BLOCK = 11  # EfficientNet blocks [0, SPLIT_BLOCK) frozen + cached; the rest (stages 6-7 + head) fine-tuned
 
 
-def _norm_layer(arch: str):
+def _norm_layer(arch: str, prefix: str = ""):
     from keras import layers
 
     from crimecast_training import effnet_lite0 as en
@@ -16,7 +16,7 @@ def _norm_layer(arch: str):
         return layers.Rescaling(1.0 / 255.0, name="scale")
     mean = np.asarray(en.PREPROCESSING["mean"]) * 255.0
     std = np.asarray(en.PREPROCESSING["std"]) * 255.0
-    return layers.Normalization(mean=mean.tolist(), variance=(std ** 2).tolist(), name="imagenet_norm")
+    return layers.Normalization(mean=mean.tolist(), variance=(std ** 2).tolist(), name=prefix + "imagenet_norm")
 
 
 def build_seed(size: int):
