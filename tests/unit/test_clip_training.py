@@ -43,12 +43,88 @@ def test_train_clip_classifier_writes_a_servable_model(tmp_path: Path):
     csv = _clips(tmp_path)
     out = tmp_path / "model"
     cp = run_cli("train-clip-classifier", "--clips", str(csv), "--out", str(out), "--folds", "2", "--cv-seeds", "1",
-                 "--epochs", "2", "--cache-dir", str(tmp_path / "cache"), timeout=1200)
+                 "--epochs", "2", "--cache-dir", str(tmp_path / "cache"), "--size", "96", "--pool", "avgmax",
+                 timeout=1200)
     assert cp.returncode == 0, cp.stderr[-2000:]
     meta = json.loads((out / "metadata.json").read_text())
+    assert meta["input"]["size"] == 96 and meta["input"]["appearance_dim"] == 2560 and meta["input"]["pool"] == "avgmax"
     assert meta["kind"] == "clip" and meta["trained_on"]["n_items"] == 12 and meta["trained_on"]["kind"] == "synthetic"
     assert meta["validation"]["summary"]["macro_f1"]["mean"] >= 0 and (out / "MODEL_CARD.md").exists()
     r = ClipClassifier().load_model(out).classify_path(tmp_path / "g0_0.mp4")
     assert r["risk_level"] in ("High", "Medium", "Low") and r["timeline"]
     cp = run_cli("train-clip-classifier", "--clips", str(tmp_path / "nope.csv"), "--out", str(out), timeout=600)
     assert cp.returncode == 2 and "nope.csv" in cp.stderr
+
+
+def test_the_shipped_models_config_round_trips_and_names_its_encoder():
+    """bench_clips rebuilds the shipped model's ClipConfig from its metadata: encoder, sampling and head must match."""
+    from crimecast_training.clip import appearance_dim, config_from_metadata, encoder_name
+    from testlib import ROOT
+
+    meta = json.loads((ROOT / "models" / "clip" / "metadata.json").read_text())
+    cfg = config_from_metadata(meta)
+    assert (cfg.size, cfg.sample_fps, cfg.frames, cfg.serve_stride) == (
+        meta["input"]["size"], meta["sampling"]["fps"], meta["sampling"]["frames"], meta["sampling"]["stride"])
+    assert appearance_dim(cfg) == meta["input"]["appearance_dim"]
+    assert meta["input"]["feature_dim"] == meta["input"]["appearance_dim"] + meta["input"]["motion_dim"]
+    assert str(cfg.size) in encoder_name(cfg) and encoder_name(cfg).endswith("_int8.tflite")
+    assert cfg.head.epochs == meta["config"]["head"]["epochs"]
+
+
+def test_encoder_settings_set_the_feature_width_and_cache_name():
+    from crimecast_training.clip import ClipConfig, appearance_dim, describe_encoder, encoder_name
+
+    a, b = ClipConfig(size=160, pool="avg"), ClipConfig(size=384, pool="avgmax", backbones="lite0+lite2@320")
+    assert (appearance_dim(a), appearance_dim(b)) == (1280, 5120)
+    assert encoder_name(a) != encoder_name(b) and "lite2at320" in encoder_name(b)
+    assert "Lite2" in describe_encoder(b) and "320" in describe_encoder(b)
+
+
+@pytest.mark.parametrize("flags, message", [(["--backbones", "resnet"], "unknown network"),
+                                            (["--size", "8"], "--size"),
+                                            (["--pool", "median"], "invalid choice")])
+def test_bad_encoder_flags_are_clear_errors(tmp_path: Path, flags: list[str], message: str):
+    cp = run_cli("train-clip-classifier", "--clips", str(tmp_path / "clips.csv"), "--out", str(tmp_path / "m"), *flags,
+                 timeout=600)
+    assert cp.returncode == 2 and message in cp.stderr, cp.stderr[-1000:]
+    assert not (tmp_path / "m").exists()
+
+
+def test_pooled_head_graph_is_the_two_logistic_regressions_mixed():
+    """The Keras graph that is exported computes exactly each stream's logistic regression on its part of the window
+    statistics, mixed by app_weight; each stream alone is that stream's regression."""
+    from crimecast.vision.clip_features import window_stats
+    from crimecast_training.clip_head import HeadConfig, fit_pooled, stats_split
+    from crimecast_training.frozen import fit_head, head_probs
+
+    rng = np.random.default_rng(0)
+    d_app, n = 6, 48
+    clips = [rng.normal(size=(int(rng.integers(1, 12)), d_app + 5)) * rng.uniform(0.5, 3) for _ in range(n)]
+    x = np.stack([window_stats(c, d_app) for c in clips])
+    y, w = np.arange(n) % 3, rng.uniform(0.5, 1.5, n)
+    cut = stats_split(d_app)
+    sw = w * n / w.sum()
+    pa = head_probs(x[:, :cut], *fit_head(x[:, :cut], y, 0.01, 0, sample_weight=sw))
+    pm = head_probs(x[:, cut:], *fit_head(x[:, cut:], y, 0.05, 0, sample_weight=sw))
+    cfg = HeadConfig(app_weight=0.7)
+    got = np.asarray(fit_pooled(x, y, w, d_app, cfg, 0, n)(x, training=False))
+    assert np.abs(got - (0.7 * pa + 0.3 * pm)).max() < 1e-5
+    only_mot = np.asarray(fit_pooled(x, y, w, d_app, HeadConfig(use_app=False), 0, n)(x, training=False))
+    assert np.abs(only_mot - pm).max() < 1e-5
+    with pytest.raises(ValueError, match="at least one stream"):
+        fit_pooled(x, y, w, d_app, HeadConfig(use_app=False, use_motion=False), 0, n)
+
+
+def test_window_stats_and_unpadded_windows():
+    from crimecast.vision.clip_features import window_indices, window_stats
+
+    assert [len(i) for i in window_indices(3, 65, 10, pad=False)] == [3]
+    assert [len(i) for i in window_indices(3, 10, 5)] == [10]  # the temporal head's windows are padded
+    w = window_indices(80, 65, 10, pad=False)
+    assert w[0][0] == 0 and w[-1][-1] == 79 and all(len(i) == 65 for i in w)
+    one = window_stats(np.ones((1, 7)), 4)  # one frame: no change, no spread
+    assert one.shape == (3 * 4 + 4 * 3,) and np.all(one[8:12] == 0) and np.all(one[12 + 6:] == 0)
+    x = np.arange(12, dtype=float).reshape(4, 3)  # 2 appearance + 1 motion feature
+    s = window_stats(x, 2)
+    np.testing.assert_allclose(s[:6], [4.5, 5.5, 9, 10, 3, 3])
+    np.testing.assert_allclose(s[6:], [6.5, 11, np.std([2, 5, 8, 11]), 3], rtol=1e-6)

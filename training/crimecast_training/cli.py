@@ -144,6 +144,12 @@ def _register_clip(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     t.add_argument("--cv-seeds", type=int, default=3, help="fold seeds for the CV estimate (mean ± sd; default 3)")
     t.add_argument("--epochs", type=int, default=None, help="head training epochs (default 30)")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--size", type=int, default=None, help="frame size the encoder sees, px (default: ClipConfig)")
+    t.add_argument("--pool", choices=("avg", "avgmax"), default=None,
+                   help="pooling of the encoder's activations (default: ClipConfig)")
+    t.add_argument("--backbones", default=None,
+                   help="frozen ImageNet network(s) of the frame encoder, as train-classifier's --backbones "
+                        "(e.g. lite0 or lite0+lite2@320; default: ClipConfig)")
     t.add_argument("--cache-dir", default=".cache/clip", help="encoder + per-clip feature cache")
     t.set_defaults(func=cmd_train_clip)
 
@@ -155,9 +161,21 @@ def cmd_train_clip(args: argparse.Namespace) -> int:
     if args.cv_seeds < 1:
         print(f"crimecast train-clip-classifier: --cv-seeds must be >= 1 (got {args.cv_seeds})", file=sys.stderr)
         return 2
+    if args.size is not None and not 32 <= args.size <= 1024:
+        print(f"crimecast train-clip-classifier: --size must be in 32..1024 px (got {args.size})", file=sys.stderr)
+        return 2
     from crimecast_training.clip import ClipConfig, train
+    from crimecast_training.frozen import parse_backbones
 
     cfg = ClipConfig(folds=args.folds, cv_seeds=args.cv_seeds, seed=args.seed, cache_dir=Path(args.cache_dir))
+    for k in ("size", "pool", "backbones"):
+        if getattr(args, k) is not None:
+            setattr(cfg, k, getattr(args, k))
+    try:
+        parse_backbones(cfg.backbones)
+    except ValueError as exc:
+        print(f"crimecast train-clip-classifier: --backbones: {exc}", file=sys.stderr)
+        return 2
     if args.epochs:
         cfg.head.epochs = args.epochs
     command = "crimecast " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else ""

@@ -1,4 +1,4 @@
-"""Train the clip risk model: frozen EfficientNet-Lite0 frame features + optical-flow motion features → a small
+"""Train the clip risk model: frozen EfficientNet-Lite frame features + optical-flow motion features → a small
 temporal 1-D-conv head (TensorFlow), exported to TFLite and served by LiteRT (`crimecast.vision.clip_model`).
 
 Protocol (`crimecast train-clip-classifier --clips clips.csv --out M`):
@@ -9,7 +9,9 @@ Protocol (`crimecast train-clip-classifier --clips clips.csv --out M`):
    (`clip_timeline.aggregate`).
 3. k-fold group cross-validation (folds from the image trainer's `group_folds`: split by group_id, stratified
    by source × class) → an out-of-fold prediction for every clip; repeated over `cv_seeds` fold seeds for
-   mean ± sd. Temperature and the High bias are fitted on the first seed's out-of-fold predictions.
+   mean ± sd. Temperature and the High bias are fitted on them as the image trainer does
+   (`validation.calibrate_runs`: the bias is cross-fitted over the folds so its High recall promise holds on
+   clips it was not fitted on).
 4. The shipped head is trained on all clips with the same fixed settings.
 """
 
@@ -26,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from crimecast.vision.calibration import apply_temperature, ece, fit_temperature
-from crimecast.vision.clip_features import window_indices
+from crimecast.vision.calibration import ece
+from crimecast.vision.clip_features import window_indices, window_stats
 from crimecast.vision.clip_timeline import aggregate
-from crimecast.vision.metrics import classification_report, decide, fit_high_bias
+from crimecast.vision.metrics import classification_report, decide
 
 try:  # the image trainer is being split into modules; either home works
     from crimecast_training.data import group_folds
@@ -37,18 +39,20 @@ except ImportError:  # pragma: no cover
     from crimecast_training.classifier import group_folds
 from crimecast_training.clip_data import data_sha256, extract_all, file_sha256, load_clips, log, representative_frames
 from crimecast_training.clip_head import HeadConfig, export_head, fit_head
+from crimecast_training.validation import calibrate_runs
 
 LABELS = ["High", "Medium", "Low"]
-D_APP = 1280
 
 
 @dataclass
 class ClipConfig:
-    size: int = 160
+    size: int = 256
+    pool: str = "avgmax"  # frame features: "avg" or "avgmax" (global average ‖ max pooling of the head activations)
+    backbones: str = "lite0"  # the frozen ImageNet network(s), as the image trainer's --backbones
     sample_fps: float = 5.0
-    frames: int = 10
-    train_stride: int = 4
-    serve_stride: int = 5
+    frames: int = 65  # samples per window: 13 s, a whole clip of the training data (the temporal head used 10)
+    train_stride: int = 16  # (temporal head: 4)
+    serve_stride: int = 10  # timeline step: 2 s (temporal head: 5)
     span_s: float = 13.0
     max_seconds: float = 120.0
     folds: int = 5
@@ -61,12 +65,45 @@ class ClipConfig:
 
 
 def clip_windows(x: np.ndarray, times: np.ndarray, cfg: ClipConfig, stride: int):
-    """(windows (W, T, D), starts, ends) of one clip's per-frame features."""
-    idx = window_indices(len(x), cfg.frames, stride)
+    """(head inputs, starts, ends) of one clip's windows: each window's `window_stats` (W, F) for the pooled head,
+    its frames (W, T, D) for the temporal head; as `ClipClassifier.score_windows` builds them."""
+    pooled = cfg.head.kind == "pooled"
+    idx = window_indices(len(x), cfg.frames, stride, pad=not pooled)
     step = 1.0 / cfg.sample_fps
     starts = np.array([times[i[0]] for i in idx])
     ends = np.array([times[i[-1]] + step for i in idx])
-    return np.stack([x[i] for i in idx]), starts, ends
+    d_app = appearance_dim(cfg)
+    return np.stack([window_stats(x[i], d_app) if pooled else x[i] for i in idx]), starts, ends
+
+
+def config_from_metadata(meta: dict, cache_dir: Path | None = None) -> ClipConfig:
+    """The ClipConfig a clip model was trained with (its metadata's `config`), e.g. to benchmark on its features."""
+    c = dict(meta.get("config") or {})
+    head = HeadConfig(**{k: v for k, v in (c.pop("head", None) or {}).items() if k in HeadConfig.__dataclass_fields__})
+    known = {k: v for k, v in c.items() if k in ClipConfig.__dataclass_fields__ and k != "cache_dir"}
+    return ClipConfig(**known, head=head, cache_dir=cache_dir or Path(c.get("cache_dir") or ".cache/clip"))
+
+
+def appearance_dim(cfg: ClipConfig) -> int:
+    """Width of the encoder's per-frame appearance vector (the motion features follow it)."""
+    from crimecast_training.frozen import feature_dim
+
+    return feature_dim(cfg.pool, cfg.backbones)
+
+
+def encoder_name(cfg: ClipConfig) -> str:
+    tag = "" if (cfg.pool, cfg.backbones) == ("avg", "lite0") else "_" + cfg.pool + "_" + \
+        cfg.backbones.replace("+", "_").replace("@", "at")
+    return f"encoder_{cfg.size}{tag}_int8.tflite"
+
+
+def describe_encoder(cfg: ClipConfig) -> str:
+    from crimecast_training.frozen import parse_backbones
+
+    nets = " ‖ ".join(f"EfficientNet-{v.capitalize()}" + (f" (frame resized to {s} px in the graph)" if s else "")
+                      for v, s in parse_backbones(cfg.backbones))
+    pool = "global average ‖ max pooled" if cfg.pool == "avgmax" else "global average pooled"
+    return f"{nets}, ImageNet weights (frozen), {pool}, int8 TFLite"
 
 
 def _times(n: int, cfg: ClipConfig) -> np.ndarray:
@@ -105,7 +142,7 @@ def cross_validate(feats: list[np.ndarray], df: pd.DataFrame, cfg: ClipConfig, f
     for k in range(cfg.folds):
         tr, va = np.nonzero(folds != k)[0], np.nonzero(folds == k)[0]
         x, yy, w = stack_train(feats, y, tr, cfg)
-        model = fit_head(x, yy, w, D_APP, cfg.head, seed=cfg.seed + 100 * fold_seed + k)
+        model = fit_head(x, yy, w, appearance_dim(cfg), cfg.head, seed=cfg.seed + 100 * fold_seed + k, n_clips=len(tr))
         oof[va] = predict_clips(model, feats, va, cfg)
     return oof
 
@@ -137,13 +174,13 @@ def prepare(clips: str | Path, cfg: ClipConfig) -> tuple[pd.DataFrame, list[np.n
     from crimecast_training.clip_backbone import export_encoder
 
     df = load_clips(clips)
-    enc = cfg.cache_dir / f"encoder_{cfg.size}_int8.tflite"
+    enc = cfg.cache_dir / encoder_name(cfg)
     rep = None
     if not enc.exists():
-        log(f"exporting the frame encoder ({cfg.size} px, int8) → {enc}")
+        log(f"exporting the frame encoder ({describe_encoder(cfg)}, {cfg.size} px) → {enc}")
         rep = representative_frames(df, cfg.size)
         enc.parent.mkdir(parents=True, exist_ok=True)
-        log(json.dumps(export_encoder(enc, cfg.size, rep)))
+        log(json.dumps(export_encoder(enc, cfg.size, rep, pool=cfg.pool, backbones=cfg.backbones)))
     feats = extract_all(df, enc, cfg.sample_fps, cfg.max_seconds, cfg.cache_dir / "feats")
     keep = np.array([f is not None for f in feats])
     if not keep.all():
@@ -159,16 +196,17 @@ def train(clips: str | Path, out: str | Path, cfg: ClipConfig, command: str = ""
     if df["group_id"].nunique() < cfg.folds:
         raise ValueError(f"{clips}: {df['group_id'].nunique()} groups, need at least --folds ({cfg.folds})")
     y = df["y"].to_numpy()
-    runs, oof0 = [], None
+    runs, cal_runs = [], []
     for s in range(cfg.cv_seeds):
         oof = cross_validate(feats, df, cfg, fold_seed=cfg.seed + s)
         runs.append(report(oof, df))
+        cal_runs.append({"oof": oof, "folds": group_folds(df, cfg.folds, seed=cfg.seed + s)})
         log(f"CV fold seed {cfg.seed + s}: {json.dumps(runs[-1])}")
-        oof0 = oof if oof0 is None else oof0
-    temp = fit_temperature(oof0, y)
-    cal = apply_temperature(oof0, temp)
-    b, info = fit_high_bias(cal, y, high_index=0, min_recall=cfg.min_high_recall)
+    # the image trainer's rule (one home): temperature on every seed's out-of-fold predictions, High bias for the
+    # smallest recall target that, fitted on the other folds, keeps High recall >= min_high_recall on the held-out one
+    temp, b, info = calibrate_runs(cal_runs, y, cfg.min_high_recall)
     bias = np.array([b, 0.0, 0.0])
+    cal = cal_runs[0]["p"]
     shipped = report(cal, df, bias)
     shipped["ece"] = round(ece(cal, y), 4)
     summary = {k: {"mean": round(float(np.mean([r[k] for r in runs])), 4),
@@ -176,19 +214,25 @@ def train(clips: str | Path, out: str | Path, cfg: ClipConfig, command: str = ""
                for k in runs[0] if isinstance(runs[0][k], float)}
     log(f"CV summary over {len(runs)} fold seeds: {json.dumps(summary)}; shipped threshold: {json.dumps(shipped)}")
     x, yy, w = stack_train(feats, y, np.arange(len(df)), cfg)
-    model = fit_head(x, yy, w, D_APP, cfg.head, seed=cfg.seed)
+    d_app = appearance_dim(cfg)
+    model = fit_head(x, yy, w, d_app, cfg.head, seed=cfg.seed, n_clips=len(df))
     tmp_out = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp_out, ignore_errors=True)
     tmp_out.mkdir(parents=True)
     shutil.copyfile(enc, tmp_out / "encoder.tflite")
-    export_head(model, tmp_out / "model.tflite", cfg.frames, x.shape[2])
+    export_head(model, tmp_out / "model.tflite", x.shape[1:])
     check = _check_export(model, tmp_out / "model.tflite", x[:16])
     sha = data_sha256(df)
     meta = {
         "name": "clip", "kind": "clip", "version": time.strftime("clip-%Y%m%d-%H%M%S-") + sha[:8],
         "labels": LABELS, "files": {"head": "model.tflite", "encoder": "encoder.tflite"},
-        "input": {"size": cfg.size, "encoder": "EfficientNet-Lite0 ImageNet (frozen), global pool, int8 TFLite",
-                  "feature_dim": int(x.shape[2]), "appearance_dim": D_APP, "motion_dim": int(x.shape[2] - D_APP)},
+        "input": {"size": cfg.size, "encoder": describe_encoder(cfg), "pool": cfg.pool, "backbones": cfg.backbones,
+                  "feature_dim": int(feats[0].shape[1]), "appearance_dim": d_app,
+                  "motion_dim": int(feats[0].shape[1] - d_app)},
+        "head": {"kind": cfg.head.kind, "input": "window_stats" if cfg.head.kind == "pooled" else "frames",
+                 "input_shape": [int(v) for v in x.shape[1:]],
+                 **({"app_weight": cfg.head.app_weight, "app_c": cfg.head.app_c, "mot_c": cfg.head.mot_c}
+                    if cfg.head.kind == "pooled" else {})},
         "sampling": {"fps": cfg.sample_fps, "frames": cfg.frames, "window_s": round(cfg.frames / cfg.sample_fps, 3),
                      "stride": cfg.serve_stride, "span_s": cfg.span_s, "max_seconds": cfg.max_seconds},
         "calibration": {"temperature": round(temp, 4), "decision_bias": bias.round(4).tolist(),
@@ -220,23 +264,38 @@ def model_card(meta: dict) -> str:
     sh = v["shipped_threshold_on_oof_seed0"]
     rows = "\n".join(f"| {k} | {x['mean']:.3f} ± {x['sd']:.3f} |" for k, x in v["summary"].items())
     fights = f", fight-clip accuracy {sh['fight_clip_accuracy']:.3f}" if "fight_clip_accuracy" in sh else ""
+    h = meta.get("head") or {"kind": "temporal"}
+    if h["kind"] == "pooled":
+        head_text = (f"two-stream late-fusion head, float32, input (1, {h['input_shape'][0]}): each window's "
+                     "statistics (`crimecast.vision.clip_features.window_stats`: appearance mean ‖ max ‖ mean "
+                     "change, optical flow mean ‖ max ‖ std ‖ mean change), one logistic regression per stream "
+                     f"(appearance C {h['app_c']}, motion C {h['mot_c']}, fitted on their own), probabilities mixed "
+                     f"{h['app_weight']:g} : {1 - h['app_weight']:g}.")
+    else:
+        head_text = ("temporal head (per-stream projection, appearance change over time, two 1-D convolutions, mean + "
+                     f"max pooling over time), float32, input (1, {s['frames']}, {meta['input']['feature_dim']}).")
+    hb = c.get("high_bias_fit") or {}
+    cf = hb.get("cross_fitted")
+    cross = "" if not cf else (
+        f"; cross-fitted, i.e. the rule fitted on the other folds and scored on the held-out one: High recall "
+        f"{cf['high_recall']:.3f}, precision {cf['high_precision']:.3f}, macro-F1 {cf['macro_f1']:.3f}")
     return f"""# Clip risk model ({meta['version']})
 
 Clip-level risk (High / Medium / Low) of CCTV video with calibrated confidence, abstention, a per-window
 risk timeline and High segments. Served by `crimecast.vision.clip_model.ClipClassifier` (LiteRT only).
 
 ## What it is
-- `encoder.tflite`: EfficientNet-Lite0, ImageNet weights (frozen, not fine-tuned), global-average-pooled
-  1280-d features, int8 with float I/O, input {meta['input']['size']}×{meta['input']['size']} RGB 0..255.
+- `encoder.tflite`: {meta['input']['encoder']} (not fine-tuned): {meta['input']['appearance_dim']}-d features per
+  frame, float I/O, input {meta['input']['size']}×{meta['input']['size']} RGB 0..255.
 - motion: Farneback optical flow between consecutive sampled frames at 96×72 grey, {meta['input']['motion_dim']}
   statistics per frame (`crimecast.vision.clip_motion`).
-- `model.tflite`: temporal head (per-stream projection, appearance change over time, two 1-D convolutions,
-  mean + max pooling over time), float32, input (1, {s['frames']}, {meta['input']['feature_dim']}).
-- Sampling: {s['fps']:g} frames/s, windows of {s['frames']} frames ({s['window_s']:g} s) every {s['stride']} frames;
-  clip = mean of the window probabilities inside its most alarming span of at most {s['span_s']:g} s.
+- `model.tflite`: {head_text}
+- Sampling: {s['fps']:g} frames/s, windows of {s['frames']} frames ({s['window_s']:g} s; a shorter clip is one window
+  of all its frames) every {s['stride']} frames; clip = mean of the window probabilities inside its most alarming
+  span of at most {s['span_s']:g} s.
 - Calibration: temperature {c['temperature']}, High bias {c['decision_bias'][0]} (log-odds, fitted on
-  out-of-fold predictions for High recall ≥ 0.9), abstain (uncertain, human review) below confidence
-  {c['abstain_threshold']}.
+  out-of-fold predictions for High recall ≥ {hb.get('need', 0.9)}{cross}), abstain (uncertain, human review)
+  below confidence {c['abstain_threshold']}.
 
 ## Trained on
 {t['n_items']} real clips, {t['n_groups']} source groups, sources {', '.join(t['sources'])}

@@ -1,8 +1,9 @@
-"""The clip model's frame encoder: frozen ImageNet EfficientNet-Lite0 (global pool, 1280-d) exported to TFLite.
+"""The clip model's frame encoder: the image trainer's frozen ImageNet EfficientNet-Lite features, exported to TFLite.
 
 The same .tflite file computes the frame features for training (cached) and for serving, so there is no
 training/serving skew from quantisation: whatever int8 does to the features, the temporal head is trained on it.
-Input: float32 RGB 0..255 (N, S, S, 3); ImageNet normalisation is inside the graph. Output: (N, 1280).
+Input: float32 RGB 0..255 (N, S, S, 3); ImageNet normalisation is inside the graph. Output: (N, D), D = 1280 per
+network (× 2 with avg ‖ max pooling).
 """
 
 from __future__ import annotations
@@ -17,30 +18,20 @@ except ImportError:  # pragma: no cover
     from crimecast_training.classifier import export_tflite
 
 
-def build_encoder(size: int):
-    """Keras model: ImageNet-normalise → EfficientNet-Lite0 (ported weights) → global-average-pooled 1280-d."""
-    import keras
-    from keras import layers
+def build_encoder(size: int, pool: str = "avg", backbones: str = "lite0"):
+    """Keras model: image (float 0..255) → the image trainer's frozen pooled ImageNet features (`frozen.build_backbone`:
+    ImageNet normalisation inside, every ported tensor but the classifier used; 1280-d per network and pooling)."""
+    from crimecast_training.frozen import build_backbone
 
-    from crimecast_training import effnet_lite0 as en
-
-    mean = np.asarray(en.PREPROCESSING["mean"]) * 255.0
-    std = np.asarray(en.PREPROCESSING["std"]) * 255.0
-    inp = keras.Input((size, size, 3), name="image")
-    x = layers.Normalization(mean=mean.tolist(), variance=(std ** 2).tolist(), name="imagenet_norm")(inp)
-    out = en.apply_blocks(x)
-    model = keras.Model(inp, out, name="clip_frame_encoder")
-    n = en.set_ported_weights(model, en.ported_weights())
-    expected = len([k for k in en.ported_weights() if k != "fc"])
-    if n != expected:
-        raise RuntimeError(f"ported {n} layers, expected {expected}")
+    model = build_backbone(size, pool, backbones=backbones)
     model.trainable = False
     return model
 
 
-def export_encoder(path: Path, size: int, representative: np.ndarray, variant: str = "int8") -> dict:
+def export_encoder(path: Path, size: int, representative: np.ndarray, variant: str = "int8", pool: str = "avg",
+                   backbones: str = "lite0") -> dict:
     """Write the encoder .tflite (`int8` with float I/O by default). Returns a small info dict."""
-    model = build_encoder(size)
+    model = build_encoder(size, pool, backbones)
     secs = export_tflite(model, variant, representative.astype(np.float32), path)
     # agreement with Keras on the representative frames (a converted model can fail only at load time)
     from crimecast.vision.clip_features import FrameEncoder

@@ -1,9 +1,18 @@
-"""The clip model's temporal head (Keras): a window of frame features → High / Medium / Low probabilities.
+"""The clip model's head (Keras): a window of frame features → High / Medium / Low probabilities.
 
-Input (1, T, 1280 + MOTION_DIM) float32: per sampled frame the frozen encoder's appearance vector, then the
-optical-flow features. Inside the graph: fixed standardisation (training statistics), a small per-frame
-projection of each stream, the frame-to-frame change of the appearance projection (what moves in feature
-space), two 1-D convolutions over time, and mean + max pooling over time. Builtin TFLite ops only.
+Per sampled frame the frozen encoder's appearance vector, then the optical-flow features. Two kinds
+(`HeadConfig.kind`), builtin TFLite ops only:
+
+- "pooled" (default): a two-stream, late-fusion head on each window's statistics (`window_stats`, computed by the
+  serving code, so a window may hold any number of frames). Appearance stream: the mean, max and mean absolute
+  frame-to-frame change of the appearance vectors → logistic regression. Motion stream: the mean, max, standard
+  deviation and mean absolute change of the optical-flow features → logistic regression. The clip probabilities are
+  the weighted mean of the two streams' (`app_weight`). Each stream is fitted on its own (scikit-learn, as the image
+  model's head), so neither leans on the other: their errors stay independent and the average buys High recall at
+  far less precision than either stream, or one joint model, does (docs/benchmarks.md, Video).
+- "temporal": fixed standardisation, a small per-frame projection of each stream, the frame-to-frame change of the
+  appearance projection, two 1-D convolutions over time, mean + max pooling over time (trained end to end by
+  TensorFlow; the earlier default).
 """
 
 from __future__ import annotations
@@ -15,6 +24,10 @@ import numpy as np
 
 @dataclass
 class HeadConfig:
+    kind: str = "pooled"  # "pooled" (two-stream late fusion of logistic regressions) | "temporal" (1-D conv)
+    app_c: float = 0.01  # pooled: inverse L2 strength of the appearance stream (per clip, as the image head's)
+    mot_c: float = 0.05  # pooled: the same for the motion stream
+    app_weight: float = 0.5  # pooled: weight of the appearance stream's probabilities (motion: 1 - app_weight)
     app_units: int = 48
     mot_units: int = 24
     conv_units: int = 64
@@ -77,8 +90,75 @@ def feature_stats(windows: np.ndarray, d_app: int) -> dict:
     return {"app_mean": mean[:d_app], "app_std": std[:d_app], "mot_mean": mean[d_app:], "mot_std": std[d_app:]}
 
 
-def fit_head(x: np.ndarray, y: np.ndarray, w: np.ndarray, d_app: int, cfg: HeadConfig, seed: int = 0):
-    """Train a head on windows x (N, T, D) with labels y and sample weights w; fixed epochs (no peeking)."""
+KINDS = ("pooled", "temporal")
+
+
+def stats_split(d_app: int) -> int:
+    """Where the appearance statistics end in a `window_stats` vector (3 per appearance feature)."""
+    return 3 * d_app
+
+
+def build_pooled(dim: int, d_app: int, streams: dict, app_weight: float):
+    """Keras model of the pooled head on `window_stats` vectors (N, dim); `streams` maps "app"/"mot" to (W, b)
+    acting on that stream's part of the vector."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((dim,), name="window_stats")
+    cut = stats_split(d_app)
+    outs, weights = [], []
+    if "app" in streams:
+        fa = layers.Lambda(lambda t: t[:, :cut], name="app_stats")(inp)
+        outs.append(_lr_layer(streams["app"], "app_lr")(fa))
+        weights.append(app_weight if "mot" in streams else 1.0)
+    if "mot" in streams:
+        fm = layers.Lambda(lambda t: t[:, cut:], name="mot_stats")(inp)
+        outs.append(_lr_layer(streams["mot"], "mot_lr")(fm))
+        weights.append(1.0 - app_weight if "app" in streams else 1.0)
+    if len(outs) == 1:
+        return keras.Model(inp, outs[0], name="clip_head_pooled")
+    mixed = layers.Add(name="late_fusion")([layers.Rescaling(wt, name=f"{n}_weight")(o)
+                                            for wt, o, n in zip(weights, outs, ("app", "mot"), strict=True)])
+    return keras.Model(inp, mixed, name="clip_head_pooled")
+
+
+def _lr_layer(wb: tuple[np.ndarray, np.ndarray], name: str):  # noqa: ANN202
+    from keras import layers
+
+    w, b = wb
+    dense = layers.Dense(w.shape[1], activation="softmax", name=name)
+    dense.build((None, w.shape[0]))
+    dense.set_weights([w.astype(np.float32), b.astype(np.float32)])
+    return dense
+
+
+def fit_pooled(x: np.ndarray, y: np.ndarray, w: np.ndarray, d_app: int, cfg: HeadConfig, seed: int = 0,
+               n_clips: int | None = None):
+    """Fit each stream's logistic regression on the windows' `window_stats` x (N, F). Weights w (each clip weighs 1,
+    classes balanced) are rescaled to sum to `n_clips`, so the L2 strength means per clip what the image head's
+    means per image."""
+    from crimecast_training.frozen import fit_head as fit_lr
+
+    sw = w * ((n_clips or len(x)) / w.sum())
+    cut = stats_split(d_app)
+    streams = {}
+    if cfg.use_app:
+        streams["app"] = fit_lr(x[:, :cut], y, cfg.app_c, seed, sample_weight=sw)
+    if cfg.use_motion and x.shape[1] > cut:
+        streams["mot"] = fit_lr(x[:, cut:], y, cfg.mot_c, seed, sample_weight=sw)
+    if not streams:
+        raise ValueError("the pooled head needs at least one stream (use_app or use_motion)")
+    return build_pooled(x.shape[1], d_app, streams, cfg.app_weight)
+
+
+def fit_head(x: np.ndarray, y: np.ndarray, w: np.ndarray, d_app: int, cfg: HeadConfig, seed: int = 0,
+             n_clips: int | None = None):
+    """Train a head on windows x (N, T, D) with labels y and sample weights w (fixed settings, no peeking).
+    `n_clips`: how many clips the windows come from (the pooled head's L2 strength is per clip)."""
+    if cfg.kind not in KINDS:
+        raise ValueError(f"unknown clip head kind {cfg.kind!r}; expected one of {KINDS}")
+    if cfg.kind == "pooled":
+        return fit_pooled(x, y, w, d_app, cfg, seed, n_clips)
     import keras
 
     model = build_head(x.shape[1], d_app, x.shape[2] - d_app, feature_stats(x, d_app), cfg, seed)
@@ -89,8 +169,9 @@ def fit_head(x: np.ndarray, y: np.ndarray, w: np.ndarray, d_app: int, cfg: HeadC
     return model
 
 
-def export_head(model, path, frames: int, dim: int) -> None:
-    """Float32 TFLite with a fixed (1, T, D) input, builtin ops only; checked against Keras under LiteRT."""
+def export_head(model, path, shape: tuple[int, ...]) -> None:
+    """Float32 TFLite with a fixed (1, *shape) input ((T, D) frames or (F,) window statistics), builtin ops only;
+    checked against Keras under LiteRT by the trainer."""
     import contextlib
     import os
     import sys
@@ -99,7 +180,7 @@ def export_head(model, path, frames: int, dim: int) -> None:
     import tensorflow as tf
     from crimecast.contract import atomic_path
 
-    fixed_in = keras.Input((frames, dim), batch_size=1, name="frames")
+    fixed_in = keras.Input(tuple(shape), batch_size=1, name="head_input")
     fixed = keras.Model(fixed_in, model(fixed_in))
     conv = tf.lite.TFLiteConverter.from_keras_model(fixed)
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]

@@ -198,9 +198,11 @@ def features(x: np.ndarray, size: int, pool: str, cache_dir: Path | None, thread
 
 
 # ---------------------------------------------------------------------------------------------- head
-def fit_head(x: np.ndarray, y: np.ndarray, c: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Multinomial logistic regression (class-balanced, L2 strength 1/c) on standardised features. Returns (W, b)
-    acting on the *raw* features: logits = x @ W + b (the standardisation is folded in)."""
+def fit_head(x: np.ndarray, y: np.ndarray, c: float, seed: int = 0,
+             sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression (L2 strength 1/c) on standardised features: class-balanced, or weighted by
+    `sample_weight` where given (the caller balances). Returns (W, b) acting on the *raw* features:
+    logits = x @ W + b (the standardisation is folded in)."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -208,10 +210,11 @@ def fit_head(x: np.ndarray, y: np.ndarray, c: float, seed: int = 0) -> tuple[np.
 
     mu = x.mean(0)
     sd = x.std(0) + 1e-3
-    m = LogisticRegression(C=c, class_weight="balanced", max_iter=500, random_state=seed)
+    m = LogisticRegression(C=c, class_weight=None if sample_weight is not None else "balanced", max_iter=500,
+                           random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        m.fit((x - mu) / sd, y)
+        m.fit((x - mu) / sd, y, sample_weight=sample_weight)
     if list(m.classes_) != [0, 1, 2]:
         raise ValueError(f"training labels lack a class (have {list(m.classes_)})")
     w = (m.coef_ / sd).T.astype(np.float32)

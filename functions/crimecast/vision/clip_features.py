@@ -1,9 +1,10 @@
 """Per-frame inputs of the clip model, shared by training and serving (one code path, no skew).
 
 A video is decoded sequentially (OpenCV) and sampled on a fixed time grid (`sample_fps`); every kept frame
-gives (a) a 1280-d appearance vector from the frozen EfficientNet-Lite0 encoder (.tflite, run by LiteRT) and
+gives (a) an appearance vector from the frozen EfficientNet-Lite encoder (.tflite, run by LiteRT) and
 (b) motion features from optical flow to the previous kept frame (`clip_motion`). Windows of `frames`
-consecutive samples (`window_indices`) are what the temporal head sees.
+consecutive samples (`window_indices`) are what the head sees: their pooled statistics (`window_stats`) for the
+pooled head, the frames themselves for the temporal one.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def decode_sampled(path: str | os.PathLike[str], sample_fps: float, size: int, m
 
 
 class FrameEncoder:
-    """The frozen EfficientNet-Lite0 encoder (.tflite) under LiteRT: uint8 (N, S, S, 3) → float32 (N, 1280)."""
+    """The frozen frame encoder (.tflite) under LiteRT: uint8 (N, S, S, 3) → float32 (N, D) appearance vectors."""
 
     def __init__(self, path: str | os.PathLike[str], num_threads: int = 1, batch: int = 8) -> None:
         from crimecast.litert import interpreter_class
@@ -129,24 +130,39 @@ class FrameEncoder:
             interp.set_tensor(interp.get_input_details()[0]["index"], xb)
             interp.invoke()
             outs.append(np.array(interp.get_tensor(interp.get_output_details()[0]["index"]), dtype=np.float32))
-        return np.concatenate(outs) if outs else np.zeros((0, 1280), np.float32)
+        if outs:
+            return np.concatenate(outs)
+        return np.zeros((0, int(self.interp.get_output_details()[0]["shape"][-1])), np.float32)
 
 
 def frame_features(clip: SampledClip, encoder: FrameEncoder) -> np.ndarray:
-    """(N, 1280 + MOTION_DIM) per sampled frame: appearance then motion."""
+    """(N, D + MOTION_DIM) per sampled frame: appearance then motion."""
     app = encoder.encode(clip.rgb)
     mot = sequence_motion(clip.grey, clip.times_s)
     return np.concatenate([app, mot], axis=1).astype(np.float32)
 
 
-def window_indices(n: int, frames: int, stride: int) -> list[np.ndarray]:
+def window_indices(n: int, frames: int, stride: int, pad: bool = True) -> list[np.ndarray]:
     """Index arrays of the windows over n samples: full windows every `stride` samples (the last one aligned to
-    the end, so the tail is covered); fewer than `frames` samples → one window of evenly repeated indices."""
+    the end, so the tail is covered). Fewer than `frames` samples: one window of all of them, its indices evenly
+    repeated up to `frames` where `pad` (a fixed-length head), as they are otherwise (a pooled head)."""
     if n <= 0:
         return []
     if n < frames:
-        return [np.floor(np.linspace(0, n, frames, endpoint=False)).astype(int)]
+        return [np.floor(np.linspace(0, n, frames, endpoint=False)).astype(int) if pad else np.arange(n)]
     starts = list(range(0, n - frames + 1, max(1, stride)))
     if starts[-1] != n - frames:
         starts.append(n - frames)
     return [np.arange(s, s + frames) for s in starts]
+
+
+def window_stats(x: np.ndarray, d_app: int) -> np.ndarray:
+    """The pooled clip head's input for one window of per-frame features x (T, D_app + D_mot), any T >= 1:
+    appearance mean ‖ max ‖ mean |frame-to-frame change|, then motion mean ‖ max ‖ std ‖ mean |change|."""
+    x = np.asarray(x, np.float64)
+    a, m = x[:, :d_app], x[:, d_app:]
+
+    def change(t: np.ndarray) -> np.ndarray:
+        return np.abs(np.diff(t, axis=0)).mean(0) if len(t) > 1 else np.zeros(t.shape[1])
+
+    return np.concatenate([a.mean(0), a.max(0), change(a), m.mean(0), m.max(0), m.std(0), change(m)]).astype(np.float32)

@@ -1,7 +1,8 @@
 """`ClipClassifier`: clip-level risk of a video with the clip model (LiteRT only, never TensorFlow).
 
 A model directory whose metadata.json says `"kind": "clip"` holds `encoder.tflite` (frozen frame encoder) and
-`model.tflite` (temporal head) plus the sampling it expects (`sampling`: fps, frames per window, stride,
+`model.tflite` (the head: on each window's pooled statistics, or on its frames; `head.input`) plus the sampling it
+expects (`sampling`: fps, frames per window, stride,
 span). A video is sampled on that grid, every window of `frames` samples is scored, and the clip decision
 comes from the windows by `clip_timeline.aggregate`; the answer keeps the per-window risk timeline and the
 High segments (start, end, confidence) beside it.
@@ -18,7 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from crimecast.vision.calibration import apply_temperature
-from crimecast.vision.clip_features import FrameEncoder, SampledClip, decode_sampled, frame_features, window_indices
+from crimecast.vision.clip_features import (
+    FrameEncoder,
+    SampledClip,
+    decode_sampled,
+    frame_features,
+    window_indices,
+    window_stats,
+)
 from crimecast.vision.clip_timeline import aggregate, segments, window_levels
 from crimecast.vision.decode import InputError, sniff_file, sniff_kind
 from crimecast.vision.metrics import decide
@@ -74,6 +82,10 @@ class ClipClassifier:
         self.fps, self.frames, self.stride = float(s["fps"]), int(s["frames"]), int(s["stride"])
         self.span_s, self.max_seconds = float(s["span_s"]), float(s.get("max_seconds", 120.0))
         self.size = int(meta["input"]["size"])
+        # "window_stats": the head takes each window's pooled statistics (any number of frames); "frames": the
+        # window's frames, exactly `frames` of them (a short clip's are repeated)
+        self.head_input = str(meta.get("head", {}).get("input", "frames"))
+        self.d_app = int(meta["input"].get("appearance_dim", 1280))
         cal = meta.get("calibration", {})
         self.temperature = float(cal.get("temperature", 1.0))
         self.threshold = float(cal.get("abstain_threshold", 0.5))
@@ -88,10 +100,12 @@ class ClipClassifier:
     def score_windows(self, feats: np.ndarray, times: list[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Calibrated probabilities (W, 3) of every window of per-frame features, and window start/end times."""
         self._require()
-        idx = window_indices(len(feats), self.frames, self.stride)
+        pooled = self.head_input == "window_stats"
+        idx = window_indices(len(feats), self.frames, self.stride, pad=not pooled)
         probs = np.zeros((len(idx), len(self.labels)))
         for k, ii in enumerate(idx):
-            self._head.set_tensor(self._hin["index"], feats[ii][None].astype(np.float32))
+            x = window_stats(feats[ii], self.d_app) if pooled else feats[ii]
+            self._head.set_tensor(self._hin["index"], x[None].astype(np.float32))
             self._head.invoke()
             probs[k] = self._head.get_tensor(self._hout["index"])[0]
         starts = np.array([times[i[0]] for i in idx])
