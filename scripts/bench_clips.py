@@ -86,17 +86,16 @@ def pooled_baselines(df, feats, seeds: int, d_app: int) -> list[tuple[str, dict]
 def head_rows(df, feats, seeds: int, variants: list[str], base, clips: str) -> list[tuple[str, dict]]:
     from dataclasses import replace
 
-    from crimecast_training.clip import cross_validate, prepare
+    from crimecast_training.clip import TEMPORAL_WINDOWS, cross_validate, prepare
 
-    temporal = {"kind": "temporal", "frames": 10, "train_stride": 4, "serve_stride": 5}
     names = {"default": ("pooled two-stream head, late fusion (shipped)", {}),
              "no_motion": ("pooled head: appearance stream only", {"head": {"use_motion": False}}),
              "no_appearance": ("pooled head: motion stream only", {"head": {"use_app": False}}),
              "temporal": ("temporal 1-D conv head on the same features, 2-s windows (trained by TensorFlow)",
-                          {"head": {"kind": "temporal"}, **{k: v for k, v in temporal.items() if k != "kind"}}),
+                          {"head": {"kind": "temporal"}, **TEMPORAL_WINDOWS}),
              "previous": ("previous default: temporal head on Lite0 160 px avg-pooled features, 2-s windows",
                           {"head": {"kind": "temporal"}, "size": 160, "pool": "avg",
-                           **{k: v for k, v in temporal.items() if k != "kind"}})}
+                           **TEMPORAL_WINDOWS})}
     rows = []
     for v in variants:
         title, kw = names[v]

@@ -50,7 +50,19 @@ def test_train_clip_classifier_writes_a_servable_model(tmp_path: Path):
     assert meta["input"]["size"] == 96 and meta["input"]["appearance_dim"] == 2560 and meta["input"]["pool"] == "avgmax"
     assert meta["kind"] == "clip" and meta["trained_on"]["n_items"] == 12 and meta["trained_on"]["kind"] == "synthetic"
     assert meta["validation"]["summary"]["macro_f1"]["mean"] >= 0 and (out / "MODEL_CARD.md").exists()
+    assert meta["head"]["kind"] == "pooled" and meta["head"]["input"] == "window_stats"
     r = ClipClassifier().load_model(out).classify_path(tmp_path / "g0_0.mp4")
+    assert r["risk_level"] in ("High", "Medium", "Low") and r["timeline"]
+    # the temporal head (trained by TensorFlow on 2-s windows of frames) is still a choice, and servable
+    out2 = tmp_path / "model_temporal"
+    cp = run_cli("train-clip-classifier", "--clips", str(csv), "--out", str(out2), "--folds", "2", "--cv-seeds", "1",
+                 "--epochs", "2", "--cache-dir", str(tmp_path / "cache"), "--size", "96", "--pool", "avgmax",
+                 "--head", "temporal", timeout=1200)
+    assert cp.returncode == 0, cp.stderr[-2000:]
+    meta2 = json.loads((out2 / "metadata.json").read_text())
+    assert meta2["head"] == {"kind": "temporal", "input": "frames", "input_shape": [10, 2560 + 38]}
+    assert meta2["sampling"]["frames"] == 10
+    r = ClipClassifier().load_model(out2).classify_path(tmp_path / "g0_0.mp4")
     assert r["risk_level"] in ("High", "Medium", "Low") and r["timeline"]
     cp = run_cli("train-clip-classifier", "--clips", str(tmp_path / "nope.csv"), "--out", str(out), timeout=600)
     assert cp.returncode == 2 and "nope.csv" in cp.stderr
@@ -68,7 +80,10 @@ def test_the_shipped_models_config_round_trips_and_names_its_encoder():
     assert appearance_dim(cfg) == meta["input"]["appearance_dim"]
     assert meta["input"]["feature_dim"] == meta["input"]["appearance_dim"] + meta["input"]["motion_dim"]
     assert str(cfg.size) in encoder_name(cfg) and encoder_name(cfg).endswith("_int8.tflite")
-    assert cfg.head.epochs == meta["config"]["head"]["epochs"]
+    assert cfg.head.epochs == meta["config"]["head"]["epochs"] and cfg.head.kind == meta["head"]["kind"]
+    old = {"config": {"size": 160, "frames": 10, "head": {"epochs": 30}}}  # a model from before pool/backbones/kind
+    c = config_from_metadata(old)
+    assert (c.size, c.pool, c.backbones, c.head.kind, c.frames) == (160, "avg", "lite0", "temporal", 10)
 
 
 def test_encoder_settings_set_the_feature_width_and_cache_name():

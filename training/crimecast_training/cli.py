@@ -150,6 +150,9 @@ def _register_clip(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     t.add_argument("--backbones", default=None,
                    help="frozen ImageNet network(s) of the frame encoder, as train-classifier's --backbones "
                         "(e.g. lite0 or lite0+lite2@320; default: ClipConfig)")
+    t.add_argument("--head", choices=("pooled", "temporal"), default="pooled",
+                   help="pooled: two-stream late fusion on 13-s window statistics (default); temporal: the 1-D conv "
+                        "head trained by TensorFlow on 2-s windows")
     t.add_argument("--cache-dir", default=".cache/clip", help="encoder + per-clip feature cache")
     t.set_defaults(func=cmd_train_clip)
 
@@ -164,10 +167,14 @@ def cmd_train_clip(args: argparse.Namespace) -> int:
     if args.size is not None and not 32 <= args.size <= 1024:
         print(f"crimecast train-clip-classifier: --size must be in 32..1024 px (got {args.size})", file=sys.stderr)
         return 2
-    from crimecast_training.clip import ClipConfig, train
+    from crimecast_training.clip import TEMPORAL_WINDOWS, ClipConfig, train
     from crimecast_training.frozen import parse_backbones
 
     cfg = ClipConfig(folds=args.folds, cv_seeds=args.cv_seeds, seed=args.seed, cache_dir=Path(args.cache_dir))
+    cfg.head.kind = args.head
+    if args.head == "temporal":
+        for k, v in TEMPORAL_WINDOWS.items():
+            setattr(cfg, k, v)
     for k in ("size", "pool", "backbones"):
         if getattr(args, k) is not None:
             setattr(cfg, k, getattr(args, k))

@@ -44,6 +44,9 @@ from crimecast_training.validation import calibrate_runs
 LABELS = ["High", "Medium", "Low"]
 
 
+TEMPORAL_WINDOWS = {"frames": 10, "train_stride": 4, "serve_stride": 5}  # 2-s windows, as the temporal head used
+
+
 @dataclass
 class ClipConfig:
     size: int = 256
@@ -79,7 +82,10 @@ def clip_windows(x: np.ndarray, times: np.ndarray, cfg: ClipConfig, stride: int)
 def config_from_metadata(meta: dict, cache_dir: Path | None = None) -> ClipConfig:
     """The ClipConfig a clip model was trained with (its metadata's `config`), e.g. to benchmark on its features."""
     c = dict(meta.get("config") or {})
-    head = HeadConfig(**{k: v for k, v in (c.pop("head", None) or {}).items() if k in HeadConfig.__dataclass_fields__})
+    c.setdefault("pool", "avg")  # models from before these settings existed: Lite0, average pooled, temporal head
+    c.setdefault("backbones", "lite0")
+    h = {"kind": "temporal", **(c.pop("head", None) or {})}
+    head = HeadConfig(**{k: v for k, v in h.items() if k in HeadConfig.__dataclass_fields__})
     known = {k: v for k, v in c.items() if k in ClipConfig.__dataclass_fields__ and k != "cache_dir"}
     return ClipConfig(**known, head=head, cache_dir=cache_dir or Path(c.get("cache_dir") or ".cache/clip"))
 
