@@ -195,6 +195,26 @@ def prepare(clips: str | Path, cfg: ClipConfig) -> tuple[pd.DataFrame, list[np.n
     return df, [f for f in feats if f is not None], enc, keep
 
 
+def fit_calibrated(feats: list[np.ndarray], df: pd.DataFrame, cfg: ClipConfig, quiet: bool = False) -> dict:
+    """What `train` fits on a clip table: the repeated group CV (reports and out-of-fold predictions per fold seed),
+    the temperature and High bias from them, and the head on every clip. Also used by the hold-out benchmark."""
+    y = df["y"].to_numpy()
+    runs, cal_runs = [], []
+    for s in range(cfg.cv_seeds):
+        oof = cross_validate(feats, df, cfg, fold_seed=cfg.seed + s)
+        runs.append(report(oof, df))
+        cal_runs.append({"oof": oof, "folds": group_folds(df, cfg.folds, seed=cfg.seed + s)})
+        if not quiet:
+            log(f"CV fold seed {cfg.seed + s}: {json.dumps(runs[-1])}")
+    # the image trainer's rule (one home): temperature on every seed's out-of-fold predictions, High bias for the
+    # smallest recall target that, fitted on the other folds, keeps High recall >= min_high_recall on the held-out one
+    temp, b, info = calibrate_runs(cal_runs, y, cfg.min_high_recall)
+    x, yy, w = stack_train(feats, y, np.arange(len(df)), cfg)
+    model = fit_head(x, yy, w, appearance_dim(cfg), cfg.head, seed=cfg.seed, n_clips=len(df))
+    return {"runs": runs, "cal_runs": cal_runs, "temperature": temp, "bias": np.array([b, 0.0, 0.0]),
+            "bias_info": info, "model": model, "x": x}
+
+
 def train(clips: str | Path, out: str | Path, cfg: ClipConfig, command: str = "") -> dict:
     t0 = time.perf_counter()
     out = Path(out)
@@ -202,26 +222,16 @@ def train(clips: str | Path, out: str | Path, cfg: ClipConfig, command: str = ""
     if df["group_id"].nunique() < cfg.folds:
         raise ValueError(f"{clips}: {df['group_id'].nunique()} groups, need at least --folds ({cfg.folds})")
     y = df["y"].to_numpy()
-    runs, cal_runs = [], []
-    for s in range(cfg.cv_seeds):
-        oof = cross_validate(feats, df, cfg, fold_seed=cfg.seed + s)
-        runs.append(report(oof, df))
-        cal_runs.append({"oof": oof, "folds": group_folds(df, cfg.folds, seed=cfg.seed + s)})
-        log(f"CV fold seed {cfg.seed + s}: {json.dumps(runs[-1])}")
-    # the image trainer's rule (one home): temperature on every seed's out-of-fold predictions, High bias for the
-    # smallest recall target that, fitted on the other folds, keeps High recall >= min_high_recall on the held-out one
-    temp, b, info = calibrate_runs(cal_runs, y, cfg.min_high_recall)
-    bias = np.array([b, 0.0, 0.0])
-    cal = cal_runs[0]["p"]
+    fit = fit_calibrated(feats, df, cfg)
+    runs, temp, bias, info, model = fit["runs"], fit["temperature"], fit["bias"], fit["bias_info"], fit["model"]
+    cal = fit["cal_runs"][0]["p"]
     shipped = report(cal, df, bias)
     shipped["ece"] = round(ece(cal, y), 4)
     summary = {k: {"mean": round(float(np.mean([r[k] for r in runs])), 4),
                    "sd": round(float(np.std([r[k] for r in runs], ddof=1)) if len(runs) > 1 else 0.0, 4)}
                for k in runs[0] if isinstance(runs[0][k], float)}
     log(f"CV summary over {len(runs)} fold seeds: {json.dumps(summary)}; shipped threshold: {json.dumps(shipped)}")
-    x, yy, w = stack_train(feats, y, np.arange(len(df)), cfg)
-    d_app = appearance_dim(cfg)
-    model = fit_head(x, yy, w, d_app, cfg.head, seed=cfg.seed, n_clips=len(df))
+    x, d_app = fit["x"], appearance_dim(cfg)
     tmp_out = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp_out, ignore_errors=True)
     tmp_out.mkdir(parents=True)
