@@ -109,7 +109,7 @@ def test_pooled_head_graph_is_the_two_logistic_regressions_mixed():
     """The Keras graph that is exported computes exactly each stream's logistic regression on its part of the window
     statistics, mixed by app_weight; each stream alone is that stream's regression."""
     from crimecast.vision.clip_features import window_stats
-    from crimecast_training.clip_head import HeadConfig, fit_pooled, stats_split
+    from crimecast_training.clip_head import HeadConfig, fit_knots, fit_pooled, hat_basis, stats_split
     from crimecast_training.frozen import fit_head, head_probs
 
     rng = np.random.default_rng(0)
@@ -120,12 +120,22 @@ def test_pooled_head_graph_is_the_two_logistic_regressions_mixed():
     cut = stats_split(d_app)
     sw = w * n / w.sum()
     pa = head_probs(x[:, :cut], *fit_head(x[:, :cut], y, 0.01, 0, sample_weight=sw))
-    pm = head_probs(x[:, cut:], *fit_head(x[:, cut:], y, 0.05, 0, sample_weight=sw))
+    knots = fit_knots(x[:, cut:], 5)
+    hm = hat_basis(x[:, cut:], knots)
+    assert hm.shape == (n, (x.shape[1] - cut) * 5) and np.allclose(hm.reshape(n, -1, 5).sum(-1), 1.0)  # a partition
+    pm = head_probs(hm, *fit_head(hm, y, 0.2, 0, sample_weight=sw))
     cfg = HeadConfig(app_weight=0.7)
     got = np.asarray(fit_pooled(x, y, w, d_app, cfg, 0, n)(x, training=False))
     assert np.abs(got - (0.7 * pa + 0.3 * pm)).max() < 1e-5
     only_mot = np.asarray(fit_pooled(x, y, w, d_app, HeadConfig(use_app=False), 0, n)(x, training=False))
     assert np.abs(only_mot - pm).max() < 1e-5
+    outside = x * 3  # beyond the training range the basis holds its edge values, in the graph as in numpy
+    pm_out = head_probs(hat_basis(outside[:, cut:], knots), *fit_head(hm, y, 0.2, 0, sample_weight=sw))
+    got = np.asarray(fit_pooled(x, y, w, d_app, HeadConfig(use_app=False), 0, n)(outside, training=False))
+    assert np.abs(got - pm_out).max() < 1e-5
+    linear = fit_pooled(x, y, w, d_app, HeadConfig(use_app=False, mot_knots=0, mot_c=0.05), 0, n)
+    pl = head_probs(x[:, cut:], *fit_head(x[:, cut:], y, 0.05, 0, sample_weight=sw))
+    assert np.abs(np.asarray(linear(x, training=False)) - pl).max() < 1e-5
     with pytest.raises(ValueError, match="at least one stream"):
         fit_pooled(x, y, w, d_app, HeadConfig(use_app=False, use_motion=False), 0, n)
 

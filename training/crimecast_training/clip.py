@@ -247,7 +247,8 @@ def train(clips: str | Path, out: str | Path, cfg: ClipConfig, command: str = ""
                   "motion_dim": int(feats[0].shape[1] - d_app)},
         "head": {"kind": cfg.head.kind, "input": "window_stats" if cfg.head.kind == "pooled" else "frames",
                  "input_shape": [int(v) for v in x.shape[1:]],
-                 **({"app_weight": cfg.head.app_weight, "app_c": cfg.head.app_c, "mot_c": cfg.head.mot_c}
+                 **({"app_weight": cfg.head.app_weight, "app_c": cfg.head.app_c, "mot_c": cfg.head.mot_c,
+                     "mot_knots": cfg.head.mot_knots}
                     if cfg.head.kind == "pooled" else {})},
         "sampling": {"fps": cfg.sample_fps, "frames": cfg.frames, "window_s": round(cfg.frames / cfg.sample_fps, 3),
                      "stride": cfg.serve_stride, "span_s": cfg.span_s, "max_seconds": cfg.max_seconds},
@@ -284,7 +285,9 @@ def model_card(meta: dict) -> str:
     if h["kind"] == "pooled":
         head_text = (f"two-stream late-fusion head, float32, input (1, {h['input_shape'][0]}): each window's "
                      "statistics (`crimecast.vision.clip_features.window_stats`: appearance mean ‖ max ‖ mean "
-                     "change, optical flow mean ‖ max ‖ std ‖ mean change), one logistic regression per stream "
+                     "change, optical flow mean ‖ max ‖ std ‖ mean change"
+                     + (f", each flow statistic in a {h['mot_knots']}-knot piecewise-linear basis" if h.get("mot_knots")
+                        else "") + "), one logistic regression per stream "
                      f"(appearance C {h['app_c']}, motion C {h['mot_c']}, fitted on their own), probabilities mixed "
                      f"{h['app_weight']:g} : {1 - h['app_weight']:g}.")
     else:

@@ -6,7 +6,9 @@ Per sampled frame the frozen encoder's appearance vector, then the optical-flow 
 - "pooled" (default): a two-stream, late-fusion head on each window's statistics (`window_stats`, computed by the
   serving code, so a window may hold any number of frames). Appearance stream: the mean, max and mean absolute
   frame-to-frame change of the appearance vectors → logistic regression. Motion stream: the mean, max, standard
-  deviation and mean absolute change of the optical-flow features → logistic regression. The clip probabilities are
+  deviation and mean absolute change of the optical-flow features, each expanded into a piecewise-linear basis
+  (`hat_basis`: a flow statistic's effect need not be monotone, e.g. a little motion is normal, a lot or none is
+  not) → logistic regression. The clip probabilities are
   the weighted mean of the two streams' (`app_weight`). Each stream is fitted on its own (scikit-learn, as the image
   model's head), so neither leans on the other: their errors stay independent and the average buys High recall at
   far less precision than either stream, or one joint model, does (docs/benchmarks.md, Video).
@@ -26,8 +28,9 @@ import numpy as np
 class HeadConfig:
     kind: str = "pooled"  # "pooled" (two-stream late fusion of logistic regressions) | "temporal" (1-D conv)
     app_c: float = 0.01  # pooled: inverse L2 strength of the appearance stream (per clip, as the image head's)
-    mot_c: float = 0.05  # pooled: the same for the motion stream
+    mot_c: float = 0.2  # pooled: the same for the motion stream
     app_weight: float = 0.5  # pooled: weight of the appearance stream's probabilities (motion: 1 - app_weight)
+    mot_knots: int = 5  # pooled: piecewise-linear (hat) basis per motion statistic, knots over its training range
     app_units: int = 48
     mot_units: int = 24
     conv_units: int = 64
@@ -98,9 +101,25 @@ def stats_split(d_app: int) -> int:
     return 3 * d_app
 
 
-def build_pooled(dim: int, d_app: int, streams: dict, app_weight: float):
+def hat_basis(x: np.ndarray, knots: dict) -> np.ndarray:
+    """Piecewise-linear basis of every column of x (N, F) → (N, F·K): K hat functions on evenly spaced knots from the
+    column's training minimum to maximum; values outside that range are clipped to it (held constant)."""
+    lo, hi, k = knots["lo"], knots["hi"], knots["k"]
+    step = (hi - lo) / (k - 1)
+    xc = np.clip(x, lo, hi)
+    centres = lo[None, :, None] + step[None, :, None] * np.arange(k)[None, None, :]
+    return np.maximum(0.0, 1.0 - np.abs(xc[:, :, None] - centres) / step[None, :, None]).reshape(len(x), -1)
+
+
+def fit_knots(x: np.ndarray, k: int) -> dict:
+    lo, hi = x.min(0).astype(np.float64), x.max(0).astype(np.float64)
+    hi = np.where(hi - lo < 1e-6, lo + 1.0, hi)  # a constant column: one flat basis
+    return {"lo": lo, "hi": hi, "k": int(k)}
+
+
+def build_pooled(dim: int, d_app: int, streams: dict, app_weight: float, mot_knots: dict | None = None):
     """Keras model of the pooled head on `window_stats` vectors (N, dim); `streams` maps "app"/"mot" to (W, b)
-    acting on that stream's part of the vector."""
+    acting on that stream's part of the vector (the motion part through `hat_basis` with `mot_knots`, if given)."""
     import keras
     from keras import layers
 
@@ -113,6 +132,8 @@ def build_pooled(dim: int, d_app: int, streams: dict, app_weight: float):
         weights.append(app_weight if "mot" in streams else 1.0)
     if "mot" in streams:
         fm = layers.Lambda(lambda t: t[:, cut:], name="mot_stats")(inp)
+        if mot_knots:
+            fm = _hat_layer(mot_knots)(fm)
         outs.append(_lr_layer(streams["mot"], "mot_lr")(fm))
         weights.append(1.0 - app_weight if "app" in streams else 1.0)
     if len(outs) == 1:
@@ -120,6 +141,24 @@ def build_pooled(dim: int, d_app: int, streams: dict, app_weight: float):
     mixed = layers.Add(name="late_fusion")([layers.Rescaling(wt, name=f"{n}_weight")(o)
                                             for wt, o, n in zip(weights, outs, ("app", "mot"), strict=True)])
     return keras.Model(inp, mixed, name="clip_head_pooled")
+
+
+def _hat_layer(knots: dict):  # noqa: ANN202
+    """`hat_basis` as a Keras layer (constants from training; builtin TFLite ops: min, max, sub, abs, mul, relu)."""
+    from keras import layers, ops
+
+    k = knots["k"]
+    lo, hi = knots["lo"].astype(np.float32), knots["hi"].astype(np.float32)
+    step = ((knots["hi"] - knots["lo"]) / (k - 1)).astype(np.float32)
+    centres = (lo[:, None] + step[:, None] * np.arange(k, dtype=np.float32)[None, :]).astype(np.float32)
+    inv = (1.0 / step).astype(np.float32)
+
+    def f(t):  # noqa: ANN001, ANN202
+        tc = ops.minimum(ops.maximum(t, lo), hi)
+        h = ops.relu(1.0 - ops.abs(ops.expand_dims(tc, -1) - centres) * ops.expand_dims(inv, -1))
+        return ops.reshape(h, (-1, lo.shape[0] * k))
+
+    return layers.Lambda(f, name="mot_hat_basis")
 
 
 def _lr_layer(wb: tuple[np.ndarray, np.ndarray], name: str):  # noqa: ANN202
@@ -141,14 +180,16 @@ def fit_pooled(x: np.ndarray, y: np.ndarray, w: np.ndarray, d_app: int, cfg: Hea
 
     sw = w * ((n_clips or len(x)) / w.sum())
     cut = stats_split(d_app)
-    streams = {}
+    streams, knots = {}, None
     if cfg.use_app:
         streams["app"] = fit_lr(x[:, :cut], y, cfg.app_c, seed, sample_weight=sw)
     if cfg.use_motion and x.shape[1] > cut:
-        streams["mot"] = fit_lr(x[:, cut:], y, cfg.mot_c, seed, sample_weight=sw)
+        xm = x[:, cut:]
+        knots = fit_knots(xm, cfg.mot_knots) if cfg.mot_knots >= 2 else None
+        streams["mot"] = fit_lr(hat_basis(xm, knots) if knots else xm, y, cfg.mot_c, seed, sample_weight=sw)
     if not streams:
         raise ValueError("the pooled head needs at least one stream (use_app or use_motion)")
-    return build_pooled(x.shape[1], d_app, streams, cfg.app_weight)
+    return build_pooled(x.shape[1], d_app, streams, cfg.app_weight, knots if "mot" in streams else None)
 
 
 def fit_head(x: np.ndarray, y: np.ndarray, w: np.ndarray, d_app: int, cfg: HeadConfig, seed: int = 0,
