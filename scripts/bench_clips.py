@@ -285,7 +285,7 @@ def main() -> int:
               f"{c['cpu_s']:.2f} s (goal ≤ 1.0 s) |",
               f"| of which decode / features / head | {c['timings_ms']['decode']:.0f} / "
               f"{c['timings_ms']['features']:.0f} / {c['timings_ms']['head']:.0f} ms "
-              f"({c['sampled_frames']} sampled frames, {c['windows']} windows) |",
+              f"({c['sampled_frames']} sampled frames, {c['windows']} window{'s' if c['windows'] != 1 else ''}) |",
               f"| live client: one sampled frame (encoder + flow) | {lv['ms_per_sampled_frame']:.1f} ms → up to "
               f"{lv['max_sampled_fps_one_core']:.0f} sampled frames/s on one core (the model samples "
               f"{lv['model_sample_fps']:g}/s) |",

@@ -35,7 +35,7 @@ def test_report_high_table_shows_segments_only_when_a_video_has_them():
     assert "High during (video)" in html and "3.2–6.4 s (0.81)" in html and "None" not in html
     assert "confidence under 0.50" not in html  # both Highs are confident
     unsure = rows.assign(confidence=[0.8, 0.21])
-    assert "1 of these were rated High with a confidence under 0.50" in classification_activity(unsure).render()
+    assert "1 of these was rated High with a confidence under 0.50" in classification_activity(unsure).render()
     images_only = rows.iloc[[1]]
     html2 = classification_activity(images_only).render()
     assert "High during" not in html2 and "cam.jpg" in html2
