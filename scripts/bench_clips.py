@@ -86,15 +86,16 @@ def pooled_baselines(df, feats, seeds: int, d_app: int) -> list[tuple[str, dict]
 def head_rows(df, feats, seeds: int, variants: list[str], base, clips: str) -> list[tuple[str, dict]]:
     from dataclasses import replace
 
-    from crimecast_training.clip import TEMPORAL_WINDOWS, cross_validate, prepare
+    from crimecast_training.clip import TEMPORAL_WINDOWS, cross_validate, mirrored_features, prepare
 
     names = {"default": ("pooled two-stream head, late fusion (shipped)", {}),
              "no_motion": ("pooled head: appearance stream only", {"head": {"use_motion": False}}),
              "no_appearance": ("pooled head: motion stream only", {"head": {"use_app": False}}),
+             "no_mirror": ("pooled head trained without the mirrored clips", {"mirror_train": False}),
              "temporal": ("temporal 1-D conv head on the same features, 2-s windows (trained by TensorFlow)",
-                          {"head": {"kind": "temporal"}, **TEMPORAL_WINDOWS}),
+                          {"head": {"kind": "temporal"}, "mirror_train": False, **TEMPORAL_WINDOWS}),
              "previous": ("previous default: temporal head on Lite0 160 px avg-pooled features, 2-s windows",
-                          {"head": {"kind": "temporal"}, "size": 160, "pool": "avg",
+                          {"head": {"kind": "temporal"}, "size": 160, "pool": "avg", "mirror_train": False,
                            **TEMPORAL_WINDOWS})}
     rows = []
     for v in variants:
@@ -105,7 +106,8 @@ def head_rows(df, feats, seeds: int, variants: list[str], base, clips: str) -> l
         if (cfg.size, cfg.pool, cfg.backbones) != (base.size, base.pool, base.backbones):
             _df, f, _enc, _ = prepare(clips, cfg)
             assert len(_df) == len(df), "the other encoder dropped clips"
-        out = summarise([cross_validate(f, df, cfg, s) for s in range(seeds)], df)
+        m = mirrored_features(df, cfg) if cfg.mirror_train else None
+        out = summarise([cross_validate(f, df, cfg, s, m) for s in range(seeds)], df)
         rows.append((title, out))
         print(title, {k: fmt(out["runs"], k) for k in KEYS}, json.dumps(out["rule"]), flush=True)
     return rows
@@ -207,8 +209,9 @@ def main() -> int:
     ap.add_argument("--clips", default=str(ROOT.parent / "shared/data/real-clips/clips.csv"))
     ap.add_argument("--model", default=str(ROOT / "models" / "clip"))
     ap.add_argument("--seeds", type=int, default=3, help="fold seeds per row (mean ± sd)")
-    ap.add_argument("--variants", default="no_motion,no_appearance,temporal,previous",
-                    help="head ablations to cross-validate (default,no_motion,no_appearance,temporal,previous); "
+    ap.add_argument("--variants", default="no_motion,no_appearance,no_mirror,temporal,previous",
+                    help="head ablations to cross-validate (default,no_motion,no_appearance,no_mirror,temporal,"
+                         "previous); "
                          "the shipped row comes from the model's metadata")
     ap.add_argument("--head-seeds", type=int, default=3, help="fold seeds per ablation row")
     ap.add_argument("--reuse", action="store_true", help="reuse ablation rows from .cache/clip/bench_rows.json")

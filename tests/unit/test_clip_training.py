@@ -51,6 +51,7 @@ def test_train_clip_classifier_writes_a_servable_model(tmp_path: Path):
     assert meta["kind"] == "clip" and meta["trained_on"]["n_items"] == 12 and meta["trained_on"]["kind"] == "synthetic"
     assert meta["validation"]["summary"]["macro_f1"]["mean"] >= 0 and (out / "MODEL_CARD.md").exists()
     assert meta["head"]["kind"] == "pooled" and meta["head"]["input"] == "window_stats"
+    assert meta["config"]["mirror_train"] is True and "mirrored" in (out / "MODEL_CARD.md").read_text()
     r = ClipClassifier().load_model(out).classify_path(tmp_path / "g0_0.mp4")
     assert r["risk_level"] in ("High", "Medium", "Low") and r["timeline"]
     # the temporal head (trained by TensorFlow on 2-s windows of frames) is still a choice, and servable
@@ -153,3 +154,18 @@ def test_window_stats_and_unpadded_windows():
     s = window_stats(x, 2)
     np.testing.assert_allclose(s[:6], [4.5, 5.5, 9, 10, 3, 3])
     np.testing.assert_allclose(s[6:], [6.5, 11, np.std([2, 5, 8, 11]), 3], rtol=1e-6)
+
+
+def test_mirrored_clips_share_their_clips_weight():
+    from crimecast_training.clip import ClipConfig, stack_train
+
+    rng = np.random.default_rng(1)
+    cfg = ClipConfig(pool="avg")  # 1280-d appearance
+    feats = [rng.normal(size=(n, 1280 + 38)).astype(np.float32) for n in (5, 80, 12)]
+    y = np.array([0, 1, 2])
+    x, yy, w = stack_train(feats, y, np.arange(3), cfg)
+    xm, yym, wm = stack_train(feats, y, np.arange(3), cfg, [f[:, ::-1].copy() for f in feats])
+    assert len(xm) == 2 * len(x) and sorted(yym) == sorted(list(yy) * 2)
+    per_clip = [wm[yym == c].sum() for c in range(3)]  # classes balanced, each clip (both views) weighs the same
+    assert np.allclose(per_clip, per_clip[0])
+    assert np.allclose([w[yy == c].sum() for c in range(3)], per_clip)

@@ -153,6 +153,8 @@ def _register_clip(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     t.add_argument("--head", choices=("pooled", "temporal"), default="pooled",
                    help="pooled: two-stream late fusion on 13-s window statistics (default); temporal: the 1-D conv "
                         "head trained by TensorFlow on 2-s windows")
+    t.add_argument("--no-mirror", action="store_true",
+                   help="do not add each clip's left-right mirror image to the training clips")
     t.add_argument("--cache-dir", default=".cache/clip", help="encoder + per-clip feature cache")
     t.set_defaults(func=cmd_train_clip)
 
@@ -172,6 +174,7 @@ def cmd_train_clip(args: argparse.Namespace) -> int:
 
     cfg = ClipConfig(folds=args.folds, cv_seeds=args.cv_seeds, seed=args.seed, cache_dir=Path(args.cache_dir))
     cfg.head.kind = args.head
+    cfg.mirror_train = not args.no_mirror
     if args.head == "temporal":
         for k, v in TEMPORAL_WINDOWS.items():
             setattr(cfg, k, v)

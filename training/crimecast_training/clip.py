@@ -62,6 +62,7 @@ class ClipConfig:
     cv_seeds: int = 3
     seed: int = 0
     min_high_recall: float = 0.9
+    mirror_train: bool = True  # train on every clip and its left-right mirror image (each weighs half)
     abstain_threshold: float = 0.5
     head: HeadConfig = field(default_factory=HeadConfig)
     cache_dir: Path = Path(".cache/clip")
@@ -116,16 +117,20 @@ def _times(n: int, cfg: ClipConfig) -> np.ndarray:
     return np.arange(n) / cfg.sample_fps  # cached features are on the sampling grid
 
 
-def stack_train(feats: list[np.ndarray], y: np.ndarray, rows: np.ndarray, cfg: ClipConfig):
-    """Training windows of `rows`: each clip weighs 1 in total, classes balanced by clip counts."""
+def stack_train(feats: list[np.ndarray], y: np.ndarray, rows: np.ndarray, cfg: ClipConfig,
+                mirrored: list[np.ndarray] | None = None):
+    """Training windows of `rows` (and of their mirror images, where given): each clip weighs 1 in total, classes
+    balanced by clip counts."""
     xs, ys, ws = [], [], []
     counts = np.bincount(y[rows], minlength=3).astype(float)
     cw = counts.sum() / (3 * np.maximum(counts, 1))
+    views = [feats] if mirrored is None else [feats, mirrored]
     for r in rows:
-        w, _, _ = clip_windows(feats[r], _times(len(feats[r]), cfg), cfg, cfg.train_stride)
-        xs.append(w)
-        ys.append(np.full(len(w), y[r]))
-        ws.append(np.full(len(w), cw[y[r]] / len(w)))
+        for view in views:
+            w, _, _ = clip_windows(view[r], _times(len(view[r]), cfg), cfg, cfg.train_stride)
+            xs.append(w)
+            ys.append(np.full(len(w), y[r]))
+            ws.append(np.full(len(w), cw[y[r]] / len(w) / len(views)))
     x = np.concatenate(xs)
     wt = np.concatenate(ws)
     return x, np.concatenate(ys), wt * len(wt) / wt.sum()
@@ -141,13 +146,14 @@ def predict_clips(model, feats: list[np.ndarray], rows: np.ndarray, cfg: ClipCon
     return np.stack(out)
 
 
-def cross_validate(feats: list[np.ndarray], df: pd.DataFrame, cfg: ClipConfig, fold_seed: int) -> np.ndarray:
+def cross_validate(feats: list[np.ndarray], df: pd.DataFrame, cfg: ClipConfig, fold_seed: int,
+                   mirrored: list[np.ndarray] | None = None) -> np.ndarray:
     y = df["y"].to_numpy()
     folds = group_folds(df, cfg.folds, seed=fold_seed)
     oof = np.zeros((len(df), 3))
     for k in range(cfg.folds):
         tr, va = np.nonzero(folds != k)[0], np.nonzero(folds == k)[0]
-        x, yy, w = stack_train(feats, y, tr, cfg)
+        x, yy, w = stack_train(feats, y, tr, cfg, mirrored)
         model = fit_head(x, yy, w, appearance_dim(cfg), cfg.head, seed=cfg.seed + 100 * fold_seed + k, n_clips=len(tr))
         oof[va] = predict_clips(model, feats, va, cfg)
     return oof
@@ -195,13 +201,24 @@ def prepare(clips: str | Path, cfg: ClipConfig) -> tuple[pd.DataFrame, list[np.n
     return df, [f for f in feats if f is not None], enc, keep
 
 
+def mirrored_features(df: pd.DataFrame, cfg: ClipConfig) -> list[np.ndarray]:
+    """Per-clip features of every clip of `df` mirrored left-right, by the encoder `prepare` exported (cached)."""
+    out = extract_all(df, cfg.cache_dir / encoder_name(cfg), cfg.sample_fps, cfg.max_seconds,
+                      cfg.cache_dir / "feats", mirror=True)
+    bad = [f for f, x in zip(df["file"], out, strict=True) if x is None]
+    if bad:
+        raise ValueError(f"{bad[0]}: decodes, but not its mirror image")
+    return out  # type: ignore[return-value]
+
+
 def fit_calibrated(feats: list[np.ndarray], df: pd.DataFrame, cfg: ClipConfig, quiet: bool = False) -> dict:
     """What `train` fits on a clip table: the repeated group CV (reports and out-of-fold predictions per fold seed),
     the temperature and High bias from them, and the head on every clip. Also used by the hold-out benchmark."""
     y = df["y"].to_numpy()
+    mirrored = mirrored_features(df, cfg) if cfg.mirror_train else None
     runs, cal_runs = [], []
     for s in range(cfg.cv_seeds):
-        oof = cross_validate(feats, df, cfg, fold_seed=cfg.seed + s)
+        oof = cross_validate(feats, df, cfg, fold_seed=cfg.seed + s, mirrored=mirrored)
         runs.append(report(oof, df))
         cal_runs.append({"oof": oof, "folds": group_folds(df, cfg.folds, seed=cfg.seed + s)})
         if not quiet:
@@ -209,7 +226,7 @@ def fit_calibrated(feats: list[np.ndarray], df: pd.DataFrame, cfg: ClipConfig, q
     # the image trainer's rule (one home): temperature on every seed's out-of-fold predictions, High bias for the
     # smallest recall target that, fitted on the other folds, keeps High recall >= min_high_recall on the held-out one
     temp, b, info = calibrate_runs(cal_runs, y, cfg.min_high_recall)
-    x, yy, w = stack_train(feats, y, np.arange(len(df)), cfg)
+    x, yy, w = stack_train(feats, y, np.arange(len(df)), cfg, mirrored)
     model = fit_head(x, yy, w, appearance_dim(cfg), cfg.head, seed=cfg.seed, n_clips=len(df))
     return {"runs": runs, "cal_runs": cal_runs, "temperature": temp, "bias": np.array([b, 0.0, 0.0]),
             "bias_info": info, "model": model, "x": x}
@@ -293,6 +310,8 @@ def model_card(meta: dict) -> str:
     else:
         head_text = ("temporal head (per-stream projection, appearance change over time, two 1-D convolutions, mean + "
                      f"max pooling over time), float32, input (1, {s['frames']}, {meta['input']['feature_dim']}).")
+    mirror_text = (" (each clip also mirrored left-right, the two halves weighing one clip)"
+                   if (meta.get("config") or {}).get("mirror_train") else "")
     hb = c.get("high_bias_fit") or {}
     cf = hb.get("cross_fitted")
     cross = "" if not cf else (
@@ -317,7 +336,7 @@ risk timeline and High segments. Served by `crimecast.vision.clip_model.ClipClas
   below confidence {c['abstain_threshold']}.
 
 ## Trained on
-{t['n_items']} real clips, {t['n_groups']} source groups, sources {', '.join(t['sources'])}
+{t['n_items']} real clips, {t['n_groups']} source groups, sources {', '.join(t['sources'])}{mirror_text}
 (`../shared/data/real-clips`, see its README for provenance and licences); data sha256 `{t['data_sha256'][:16]}…`.
 Command: `{meta['command']}`; code {meta['code_version'][:10]}.
 
