@@ -168,4 +168,5 @@ def test_mirrored_clips_share_their_clips_weight():
     assert len(xm) == 2 * len(x) and sorted(yym) == sorted(list(yy) * 2)
     per_clip = [wm[yym == c].sum() for c in range(3)]  # classes balanced, each clip (both views) weighs the same
     assert np.allclose(per_clip, per_clip[0])
-    assert np.allclose([w[yy == c].sum() for c in range(3)], per_clip)
+    assert np.allclose(np.array(per_clip) / wm.sum(), 1 / 3)
+    assert np.allclose([w[yy == c].sum() / w.sum() for c in range(3)], 1 / 3)
