@@ -84,7 +84,7 @@ def run_frozen(args: argparse.Namespace) -> dict:
            "loso": loso, "curve": validation.recall_precision_curve(runs, y),
            "feature_seconds": round(t_feat), "seconds": round(time.perf_counter() - t0)}
     return _save(row, runs[0]["oof"], f"frozen-{args.size}-{args.pool}-c{args.c}" + ("-mirror" if args.mirror else "")
-                 + ("" if args.backbones == "lite0" else "-" + args.backbones.replace("+", "_").replace("@", "at")))
+                 + ("" if args.backbones == "lite0" else "-" + frozen.backbones_tag(args.backbones)))
 
 
 def run_holdout(args: argparse.Namespace) -> dict:

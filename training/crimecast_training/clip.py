@@ -99,8 +99,10 @@ def appearance_dim(cfg: ClipConfig) -> int:
 
 
 def encoder_name(cfg: ClipConfig) -> str:
-    tag = "" if (cfg.pool, cfg.backbones) == ("avg", "lite0") else "_" + cfg.pool + "_" + \
-        cfg.backbones.replace("+", "_").replace("@", "at")
+    from crimecast_training.frozen import backbones_tag
+
+    default = (cfg.pool, cfg.backbones) == ("avg", "lite0")
+    tag = "" if default else f"_{cfg.pool}_{backbones_tag(cfg.backbones)}"
     return f"encoder_{cfg.size}{tag}_int8.tflite"
 
 

@@ -8,10 +8,10 @@ Per sampled frame the frozen encoder's appearance vector, then the optical-flow 
   frame-to-frame change of the appearance vectors → logistic regression. Motion stream: the mean, max, standard
   deviation and mean absolute change of the optical-flow features, each expanded into a piecewise-linear basis
   (`hat_basis`: a flow statistic's effect need not be monotone, e.g. a little motion is normal, a lot or none is
-  not) → logistic regression. The clip probabilities are
-  the weighted mean of the two streams' (`app_weight`). Each stream is fitted on its own (scikit-learn, as the image
-  model's head), so neither leans on the other: their errors stay independent and the average buys High recall at
-  far less precision than either stream, or one joint model, does (docs/benchmarks.md, Video).
+  not) → logistic regression. The clip probabilities are the weighted mean of the two streams' (`app_weight`).
+  Each stream is fitted on its own (scikit-learn, as the image model's head), so neither leans on the other: their
+  errors stay independent, and the average buys High recall at far less precision than either stream, or one
+  joint model, does (docs/benchmarks.md, Video).
 - "temporal": fixed standardisation, a small per-frame projection of each stream, the frame-to-frame change of the
   appearance projection, two 1-D convolutions over time, mean + max pooling over time (trained end to end by
   TensorFlow; the earlier default).
@@ -101,20 +101,20 @@ def stats_split(d_app: int) -> int:
     return 3 * d_app
 
 
-def hat_basis(x: np.ndarray, knots: dict) -> np.ndarray:
-    """Piecewise-linear basis of every column of x (N, F) → (N, F·K): K hat functions on evenly spaced knots from the
-    column's training minimum to maximum; values outside that range are clipped to it (held constant)."""
-    lo, hi, k = knots["lo"], knots["hi"], knots["k"]
-    step = (hi - lo) / (k - 1)
-    xc = np.clip(x, lo, hi)
-    centres = lo[None, :, None] + step[None, :, None] * np.arange(k)[None, None, :]
-    return np.maximum(0.0, 1.0 - np.abs(xc[:, :, None] - centres) / step[None, :, None]).reshape(len(x), -1)
-
-
 def fit_knots(x: np.ndarray, k: int) -> dict:
+    """The hat basis of every column of x: k evenly spaced knots from its training minimum to maximum."""
     lo, hi = x.min(0).astype(np.float64), x.max(0).astype(np.float64)
     hi = np.where(hi - lo < 1e-6, lo + 1.0, hi)  # a constant column: one flat basis
-    return {"lo": lo, "hi": hi, "k": int(k)}
+    step = (hi - lo) / (k - 1)
+    return {"lo": lo, "hi": hi, "k": int(k), "step": step, "centres": lo[:, None] + step[:, None] * np.arange(k)}
+
+
+def hat_basis(x: np.ndarray, knots: dict) -> np.ndarray:
+    """Piecewise-linear basis of every column of x (N, F) → (N, F·K): K hat functions on the column's knots
+    (`fit_knots`); values outside the training range are clipped to it (held constant)."""
+    xc = np.clip(x, knots["lo"], knots["hi"])
+    h = np.maximum(0.0, 1.0 - np.abs(xc[:, :, None] - knots["centres"][None]) / knots["step"][None, :, None])
+    return h.reshape(len(x), -1)
 
 
 def build_pooled(dim: int, d_app: int, streams: dict, app_weight: float, mot_knots: dict | None = None):
@@ -149,9 +149,8 @@ def _hat_layer(knots: dict):  # noqa: ANN202
 
     k = knots["k"]
     lo, hi = knots["lo"].astype(np.float32), knots["hi"].astype(np.float32)
-    step = ((knots["hi"] - knots["lo"]) / (k - 1)).astype(np.float32)
-    centres = (lo[:, None] + step[:, None] * np.arange(k, dtype=np.float32)[None, :]).astype(np.float32)
-    inv = (1.0 / step).astype(np.float32)
+    centres = knots["centres"].astype(np.float32)
+    inv = (1.0 / knots["step"]).astype(np.float32)
 
     def f(t):  # noqa: ANN001, ANN202
         tc = ops.minimum(ops.maximum(t, lo), hi)
@@ -194,8 +193,9 @@ def fit_pooled(x: np.ndarray, y: np.ndarray, w: np.ndarray, d_app: int, cfg: Hea
 
 def fit_head(x: np.ndarray, y: np.ndarray, w: np.ndarray, d_app: int, cfg: HeadConfig, seed: int = 0,
              n_clips: int | None = None):
-    """Train a head on windows x (N, T, D) with labels y and sample weights w (fixed settings, no peeking).
-    `n_clips`: how many clips the windows come from (the pooled head's L2 strength is per clip)."""
+    """Train a head on windows x with labels y and sample weights w (fixed settings, no peeking): x is (N, F)
+    `window_stats` for the pooled head, (N, T, D) frames for the temporal one. `n_clips`: how many clips the windows
+    come from (the pooled head's L2 strength is per clip)."""
     if cfg.kind not in KINDS:
         raise ValueError(f"unknown clip head kind {cfg.kind!r}; expected one of {KINDS}")
     if cfg.kind == "pooled":

@@ -54,6 +54,11 @@ def parse_backbones(spec: str) -> list[tuple[str, int | None]]:
     return out
 
 
+def backbones_tag(spec: str) -> str:
+    """A file-name-safe form of a backbones spec: "lite0+lite2@320" → "lite0_lite2at320"."""
+    return spec.replace("+", "_").replace("@", "at")
+
+
 def _pooled(x, pool: str, variant: str = "lite0"):  # noqa: ANN001, ANN202
     """Keras tensor: the pooled features of the ported EfficientNet-Lite `variant` applied to image tensor x."""
     from keras import layers
@@ -171,7 +176,7 @@ def features(x: np.ndarray, size: int, pool: str, cache_dir: Path | None, thread
     threads = threads or min(2, os.cpu_count() or 1)
     digest = hashlib.sha256(np.ascontiguousarray(x[:: max(1, len(x) // 256)]).tobytes()).hexdigest()[:16]
     runner = None
-    tag = "" if backbones == "lite0" else "-" + backbones.replace("+", "_").replace("@", "at")
+    tag = "" if backbones == "lite0" else "-" + backbones_tag(backbones)
     tpath = (cache_dir or Path(os.environ.get("TMPDIR", "/tmp"))) / f"backbone{tag}-{pool}-{size}-{os.getpid()}.tflite"
     out = []
     for flip in flips:

@@ -43,8 +43,8 @@ def classification_activity(classifications: pd.DataFrame | None) -> Section:
         conf = pd.to_numeric(high.get("confidence", pd.Series(dtype=float)), errors="coerce")
         n_unsure = int((conf.head(10) < 0.5).sum())
         if n_unsure:
-            s.note(f"{n_unsure} of these {'was' if n_unsure == 1 else 'were'} rated High with a confidence under 0.50: "
-                   "the classifier "
+            verb = "was" if n_unsure == 1 else "were"
+            s.note(f"{n_unsure} of these {verb} rated High with a confidence under 0.50: the classifier "
                    "leans to High when unsure, so that at least 90 % of truly High scenes are caught (its High "
                    "rule); such a rating asks a person to look and is also in the review queue.")
     else:

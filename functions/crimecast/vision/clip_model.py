@@ -2,10 +2,9 @@
 
 A model directory whose metadata.json says `"kind": "clip"` holds `encoder.tflite` (frozen frame encoder) and
 `model.tflite` (the head: on each window's pooled statistics, or on its frames; `head.input`) plus the sampling it
-expects (`sampling`: fps, frames per window, stride,
-span). A video is sampled on that grid, every window of `frames` samples is scored, and the clip decision
-comes from the windows by `clip_timeline.aggregate`; the answer keeps the per-window risk timeline and the
-High segments (start, end, confidence) beside it.
+expects (`sampling`: fps, frames per window, stride, span). A video is sampled on that grid, every window of
+`frames` samples is scored, and the clip decision comes from the windows by `clip_timeline.aggregate`; the answer
+keeps the per-window risk timeline and the High segments (start, end, confidence) beside it.
 """
 
 from __future__ import annotations
