@@ -48,7 +48,7 @@ def summarise(oofs: list[np.ndarray], df) -> dict:
     return {"runs": [report(o, df) for o in oofs], "rule": info["cross_fitted"]}
 
 
-def pooled_baselines(df, feats, seeds: int, d_app: int) -> list[tuple[str, dict]]:
+def pooled_baselines(df, feats, seeds: int, d_app: int, d_dyn: int = 0) -> list[tuple[str, dict]]:
     """Clip-level pooled features (every frame of the clip) → scikit-learn models: the ANCHORS.md protocol."""
     import lightgbm as lgb
     from crimecast.vision.clip_features import window_stats
@@ -58,13 +58,13 @@ def pooled_baselines(df, feats, seeds: int, d_app: int) -> list[tuple[str, dict]
     from sklearn.preprocessing import StandardScaler
 
     y = df["y"].to_numpy()
-    stats = np.stack([window_stats(f, d_app) for f in feats])
-    cut = 3 * d_app
+    stats = np.stack([window_stats(f, d_app, d_dyn) for f in feats])
+    cut, cut_dyn = 3 * d_app, 3 * (d_app + d_dyn)
     rows = []
     for name, cols, make in [
         ("frame features mean+max+change, logistic regression (ANCHORS protocol)", slice(0, cut),
          lambda: make_pipeline(StandardScaler(), LogisticRegression(C=0.01, class_weight="balanced", max_iter=3000))),
-        ("optical-flow features only (pooled), gradient boosting", slice(cut, None),
+        ("optical-flow features only (pooled), gradient boosting", slice(cut_dyn, None),
          lambda: lgb.LGBMClassifier(n_estimators=200, learning_rate=0.03, num_leaves=7, min_child_samples=10,
                                     subsample=0.8, subsample_freq=1, colsample_bytree=0.5, class_weight="balanced",
                                     n_jobs=1, verbose=-1))]:
@@ -88,22 +88,29 @@ def head_rows(df, feats, seeds: int, variants: list[str], base, clips: str) -> l
 
     from crimecast_training.clip import TEMPORAL_WINDOWS, cross_validate, mirrored_features, prepare
 
-    names = {"default": ("pooled two-stream head, late fusion (shipped)", {}),
-             "no_motion": ("pooled head: appearance stream only", {"head": {"use_motion": False}}),
-             "no_appearance": ("pooled head: motion stream only", {"head": {"use_app": False}}),
+    names = {"default": ("pooled three-stream head, late fusion (shipped)", {}),
+             "no_dynamic": ("pooled head without dynamic images: appearance + motion (last stop's default)",
+                            {"dynamic_every": 0}),
+             "dynamic_only": ("pooled head: dynamic-image stream only", {"head": {"use_app": False,
+                                                                                    "use_motion": False}}),
+             "dynamic_every1": ("pooled head, a dynamic image on every sampled frame", {"dynamic_every": 1}),
+             "no_motion": ("pooled head: appearance stream only", {"head": {"use_motion": False}, "dynamic_every": 0}),
+             "no_appearance": ("pooled head: motion stream only", {"head": {"use_app": False}, "dynamic_every": 0}),
              "no_mirror": ("pooled head trained without the mirrored clips", {"mirror_train": False}),
-             "temporal": ("temporal 1-D conv head on the same features, 2-s windows (trained by TensorFlow)",
-                          {"head": {"kind": "temporal"}, "mirror_train": False, **TEMPORAL_WINDOWS}),
-             "previous": ("previous default: temporal head on Lite0 160 px avg-pooled features, 2-s windows",
+             "temporal": ("temporal 1-D conv head on appearance + motion, 2-s windows (trained by TensorFlow)",
+                          {"head": {"kind": "temporal"}, "mirror_train": False, "dynamic_every": 0,
+                           **TEMPORAL_WINDOWS}),
+             "previous": ("earlier default: temporal head on Lite0 160 px avg-pooled features, 2-s windows",
                           {"head": {"kind": "temporal"}, "size": 160, "pool": "avg", "mirror_train": False,
-                           **TEMPORAL_WINDOWS})}
+                           "dynamic_every": 0, **TEMPORAL_WINDOWS})}
     rows = []
     for v in variants:
         title, kw = names[v]
         kw = dict(kw)
         cfg = replace(base, head=replace(base.head, **kw.pop("head", {})), **kw)
         f = feats
-        if (cfg.size, cfg.pool, cfg.backbones) != (base.size, base.pool, base.backbones):
+        if (cfg.size, cfg.pool, cfg.backbones, cfg.dynamic_every) != (base.size, base.pool, base.backbones,
+                                                                       base.dynamic_every):
             _df, f, _enc, _ = prepare(clips, cfg)
             assert len(_df) == len(df), "the other encoder dropped clips"
         m = mirrored_features(df, cfg) if cfg.mirror_train else None
@@ -189,7 +196,7 @@ def throughput(model_dir: str) -> dict:
         out["clip_10s_30fps_320"] = {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "timings_ms": med,
                                      "sampled_frames": r["clip"]["sampled_frames"], "windows": r["clip"]["windows"]}
         # live client: cost of one sampled camera frame (encoder + flow) and of one window decision (head)
-        clip = decode_sampled(p, clf.fps, clf.size, 10.0)
+        clip = decode_sampled(p, clf.fps, clf.size, 10.0, dynamic_every=clf.dynamic_every)
         t0 = time.perf_counter()
         for _ in range(3):
             feats = frame_features(clip, clf.encoder)
@@ -209,9 +216,9 @@ def main() -> int:
     ap.add_argument("--clips", default=str(ROOT.parent / "shared/data/real-clips/clips.csv"))
     ap.add_argument("--model", default=str(ROOT / "models" / "clip"))
     ap.add_argument("--seeds", type=int, default=3, help="fold seeds per row (mean ± sd)")
-    ap.add_argument("--variants", default="no_motion,no_appearance,no_mirror,temporal,previous",
-                    help="head ablations to cross-validate (default,no_motion,no_appearance,no_mirror,temporal,"
-                         "previous); "
+    ap.add_argument("--variants", default="no_dynamic,dynamic_only,no_motion,no_appearance,no_mirror,temporal,previous",
+                    help="head ablations to cross-validate (default,no_dynamic,dynamic_only,dynamic_every1,no_motion,"
+                         "no_appearance,no_mirror,temporal,previous); "
                          "the shipped row comes from the model's metadata")
     ap.add_argument("--head-seeds", type=int, default=3, help="fold seeds per ablation row")
     ap.add_argument("--reuse", action="store_true", help="reuse ablation rows from .cache/clip/bench_rows.json")
@@ -220,19 +227,20 @@ def main() -> int:
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     from benchlib import machine, write_section
-    from crimecast_training.clip import appearance_dim, config_from_metadata, encoder_name, prepare
+    from crimecast_training.clip import appearance_dim, config_from_metadata, dynamic_dim, encoder_name, prepare
 
     t0 = time.perf_counter()
     meta = json.loads((Path(args.model) / "metadata.json").read_text())
     cfg = config_from_metadata(meta)  # the shipped model's encoder, sampling and head: rows on its features
-    cache = ROOT / ".cache" / "clip" / f"bench_rows-{Path(encoder_name(cfg)).stem}.json"
+    tag = f"-dyn{cfg.dynamic_every}" if cfg.dynamic_every else ""
+    cache = ROOT / ".cache" / "clip" / f"bench_rows-{Path(encoder_name(cfg)).stem}{tag}.json"
     if args.reuse and cache.exists():
         cached = json.loads(cache.read_text())
         rows, held = [(n, r) for n, r in cached["rows"]], cached.get("holdout", [])
         df, _feats, _enc, _ = prepare(args.clips, cfg)
     else:
         df, feats, _enc, _ = prepare(args.clips, cfg)
-        rows = pooled_baselines(df, feats, args.seeds, appearance_dim(cfg))
+        rows = pooled_baselines(df, feats, args.seeds, appearance_dim(cfg), dynamic_dim(cfg))
         rows += head_rows(df, feats, args.head_seeds, [v for v in args.variants.split(",") if v], cfg, args.clips)
         held = holdout(df, feats, cfg, args.holdout) if args.holdout else []
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -241,8 +249,9 @@ def main() -> int:
         return 0
     v = meta["validation"]
     kind = (meta.get("head") or {}).get("kind", "temporal")
+    dyn = " + dynamic images" if meta["input"].get("dynamic_dim") else ""
     rows.append((f"**shipped model: {kind} head, {meta['input']['size']} px {meta['input'].get('pool', 'avg')} "
-                 f"features + optical flow ({len(v['per_seed'])} fold seeds, from the trainer's metadata)**",
+                 f"features{dyn} + optical flow ({len(v['per_seed'])} fold seeds, from the trainer's metadata)**",
                  {"runs": v["per_seed"], "rule": meta["calibration"]["high_bias_fit"].get("cross_fitted")}))
     thr = throughput(args.model)
     print(json.dumps(thr), flush=True)
@@ -283,13 +292,16 @@ def main() -> int:
               "", "Throughput (served `ClipClassifier`, LiteRT, 1 thread, median of 5):", "",
               "| what | value |", "|---|---|"]
     c = thr["clip_10s_30fps_320"]
+    every = int(meta["input"].get("dynamic_every", 0))
+    dyn_live = f" + a dynamic image every {every} frames" if every else ""
     lv = thr["live"]
     lines += [f"| 10-s clip, 320×180 at 30 fps, decode + features + head (wall / CPU) | {c['wall_s']:.2f} s / "
               f"{c['cpu_s']:.2f} s (goal ≤ 1.0 s) |",
               f"| of which decode / features / head | {c['timings_ms']['decode']:.0f} / "
               f"{c['timings_ms']['features']:.0f} / {c['timings_ms']['head']:.0f} ms "
               f"({c['sampled_frames']} sampled frames, {c['windows']} window{'s' if c['windows'] != 1 else ''}) |",
-              f"| live client: one sampled frame (encoder + flow) | {lv['ms_per_sampled_frame']:.1f} ms → up to "
+              f"| live client: one sampled frame (encoder{dyn_live} + flow, mean) | "
+              f"{lv['ms_per_sampled_frame']:.1f} ms → up to "
               f"{lv['max_sampled_fps_one_core']:.0f} sampled frames/s on one core (the model samples "
               f"{lv['model_sample_fps']:g}/s) |",
               f"| live client: one window decision (head) | {lv['ms_per_window_head']:.2f} ms |",

@@ -137,3 +137,69 @@ def test_segments_merge_overlapping_high_windows():
     segs = segments(lv, st, st + 2, np.array([0.1, 0.7, 0.9, 0.2, 0.6]))
     assert segs == [{"start_s": 1.0, "end_s": 4.0, "confidence": 0.9, "windows": 2},
                     {"start_s": 8.0, "end_s": 10.0, "confidence": 0.6, "windows": 1}]
+
+
+def test_dynamic_image_is_rank_pooling_and_black_when_nothing_moves():
+    from crimecast.vision.clip_features import dynamic_image
+
+    still = np.full((5, 8, 8, 3), 90, np.uint8)
+    assert not dynamic_image(still).any() and not dynamic_image(still[:1]).any()
+    ramp = np.stack([np.full((4, 4, 3), v, np.uint8) for v in (0, 10, 20, 30)])
+    ramp[:, 0, 0] = 0  # one pixel never changes: it is the darkest (brightening elsewhere ranks high)
+    d = dynamic_image(ramp)
+    assert d.dtype == np.uint8 and d[0, 0, 0] == 0 and d[1, 1, 0] == 255
+    assert np.array_equal(dynamic_image(ramp[::-1]), 255 - d)  # time reversed: the negative image
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, (6, 8, 8, 3), dtype=np.uint8)  # a mirror image's dynamic image is the mirrored one
+    assert np.array_equal(dynamic_image(x[:, :, ::-1]), dynamic_image(x)[:, ::-1])
+
+
+def test_decode_with_dynamic_images_on_every_kth_frame(tmp_path: Path):
+    from crimecast.vision.clip_features import DynamicImager
+
+    v = write_video(tmp_path / "a.mp4", 30, fps=10.0)
+    c = decode_sampled(v, 5.0, 32, 120.0, dynamic_every=2)
+    assert len(c.dyn) == 15 and [d is not None for d in c.dyn] == [i % 2 == 0 for i in range(15)]
+    assert not c.dyn[0].any() and c.dyn[2].shape == (32, 32, 3) and c.dyn[2].any()  # first black, then motion
+    still = decode_sampled(write_video(tmp_path / "s.mp4", 30, moving=False), 5.0, 32, 120.0, dynamic_every=1)
+    assert all(not d.any() for d in still.dyn)
+    assert decode_sampled(v, 5.0, 32, 120.0).dyn is None
+    im = DynamicImager(16)  # a 60-fps source is pooled on a 30-fps grid
+    kept = 0
+    for i in range(60):
+        if im.wants(i / 60):
+            im.push(i / 60, np.zeros((16, 16, 3), np.uint8))
+            kept += 1
+    assert kept == 30
+
+
+def test_window_stats_pool_only_the_rows_with_a_dynamic_image():
+    from crimecast.vision.clip_features import window_stats
+
+    x = np.array([[1.0, 10.0, 5.0], [2.0, np.nan, 6.0], [3.0, 30.0, 7.0]])  # 1 appearance, 1 dynamic, 1 motion
+    s = window_stats(x, 1, 1)
+    np.testing.assert_allclose(s[:3], [2, 3, 1])
+    np.testing.assert_allclose(s[3:6], [20, 30, 20])
+    np.testing.assert_allclose(s[6:], [6, 7, np.std([5, 6, 7]), 1], rtol=1e-6)
+    assert np.all(window_stats(x[1:2], 1, 1)[3:6] == 0)  # no dynamic image in the window: zeros, not NaN
+
+
+def test_dynamic_imager_running_sums_equal_the_weighted_sum():
+    from crimecast.vision.clip_features import DynamicImager
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 255, (9, 16, 16, 3), dtype=np.uint8)
+    t = len(x)
+    d = np.tensordot((2.0 * np.arange(1, t + 1) - t - 1), x.astype(np.float64), axes=1)
+    ref = (d - d.min()) * 255.0 / (d.max() - d.min())
+    im = DynamicImager(16)
+    for i, f in enumerate(x):
+        im.push(i / 30, f)
+    assert np.abs(im.take().astype(float) - ref).max() <= 1.0
+    assert not im.take().any()  # the next image starts at the frame just taken: one frame, black
+    im2 = DynamicImager(16)
+    for i, f in enumerate(x[:-1]):
+        im2.push(i / 30, f)
+    assert np.abs(im2.take(x[-1]).astype(float) - ref).max() <= 1.0  # a kept frame off the grid is added by take
+    with pytest.raises(ValueError, match="no frame"):
+        DynamicImager(16).take()

@@ -52,6 +52,11 @@ def test_train_clip_classifier_writes_a_servable_model(tmp_path: Path):
     assert meta["validation"]["summary"]["macro_f1"]["mean"] >= 0 and (out / "MODEL_CARD.md").exists()
     assert meta["head"]["kind"] == "pooled" and meta["head"]["input"] == "window_stats"
     assert meta["config"]["mirror_train"] is True and "mirrored" in (out / "MODEL_CARD.md").read_text()
+    # dynamic images by default: a third stream of the encoder's width, on every 2nd sampled frame
+    assert (meta["input"]["dynamic_dim"], meta["input"]["dynamic_every"]) == (2560, 2)
+    assert meta["input"]["feature_dim"] == 2560 + 2560 + meta["input"]["motion_dim"]
+    assert meta["head"]["input_shape"] == [3 * 2560 + 3 * 2560 + 4 * meta["input"]["motion_dim"]]
+    assert "dynamic images" in (out / "MODEL_CARD.md").read_text()
     r = ClipClassifier().load_model(out).classify_path(tmp_path / "g0_0.mp4")
     assert r["risk_level"] in ("High", "Medium", "Low") and r["timeline"]
     # the temporal head (trained by TensorFlow on 2-s windows of frames) is still a choice, and servable
@@ -62,6 +67,7 @@ def test_train_clip_classifier_writes_a_servable_model(tmp_path: Path):
     assert cp.returncode == 0, cp.stderr[-2000:]
     meta2 = json.loads((out2 / "metadata.json").read_text())
     assert meta2["head"] == {"kind": "temporal", "input": "frames", "input_shape": [10, 2560 + 38]}
+    assert meta2["input"]["dynamic_dim"] == 0  # the temporal head takes none
     assert meta2["sampling"]["frames"] == 10
     r = ClipClassifier().load_model(out2).classify_path(tmp_path / "g0_0.mp4")
     assert r["risk_level"] in ("High", "Medium", "Low") and r["timeline"]
@@ -79,12 +85,15 @@ def test_the_shipped_models_config_round_trips_and_names_its_encoder():
     assert (cfg.size, cfg.sample_fps, cfg.frames, cfg.serve_stride) == (
         meta["input"]["size"], meta["sampling"]["fps"], meta["sampling"]["frames"], meta["sampling"]["stride"])
     assert appearance_dim(cfg) == meta["input"]["appearance_dim"]
-    assert meta["input"]["feature_dim"] == meta["input"]["appearance_dim"] + meta["input"]["motion_dim"]
+    assert meta["input"]["feature_dim"] == (meta["input"]["appearance_dim"] + meta["input"].get("dynamic_dim", 0)
+                                            + meta["input"]["motion_dim"])
+    assert cfg.dynamic_every == meta["input"].get("dynamic_every", 0)
     assert str(cfg.size) in encoder_name(cfg) and encoder_name(cfg).endswith("_int8.tflite")
     assert cfg.head.epochs == meta["config"]["head"]["epochs"] and cfg.head.kind == meta["head"]["kind"]
     old = {"config": {"size": 160, "frames": 10, "head": {"epochs": 30}}}  # a model from before pool/backbones/kind
     c = config_from_metadata(old)
     assert (c.size, c.pool, c.backbones, c.head.kind, c.frames) == (160, "avg", "lite0", "temporal", 10)
+    assert c.dynamic_every == 0
 
 
 def test_encoder_settings_set_the_feature_width_and_cache_name():
@@ -98,7 +107,9 @@ def test_encoder_settings_set_the_feature_width_and_cache_name():
 
 @pytest.mark.parametrize("flags, message", [(["--backbones", "resnet"], "unknown network"),
                                             (["--size", "8"], "--size"),
-                                            (["--pool", "median"], "invalid choice")])
+                                            (["--pool", "median"], "invalid choice"),
+                                            (["--dynamic-every", "-1"], "--dynamic-every"),
+                                            (["--dynamic-every", "2", "--head", "temporal"], "--dynamic-every")])
 def test_bad_encoder_flags_are_clear_errors(tmp_path: Path, flags: list[str], message: str):
     cp = run_cli("train-clip-classifier", "--clips", str(tmp_path / "clips.csv"), "--out", str(tmp_path / "m"), *flags,
                  timeout=600)
@@ -118,7 +129,7 @@ def test_pooled_head_graph_is_the_two_logistic_regressions_mixed():
     clips = [rng.normal(size=(int(rng.integers(1, 12)), d_app + 5)) * rng.uniform(0.5, 3) for _ in range(n)]
     x = np.stack([window_stats(c, d_app) for c in clips])
     y, w = np.arange(n) % 3, rng.uniform(0.5, 1.5, n)
-    cut = stats_split(d_app)
+    cut, _ = stats_split(d_app)
     sw = w * n / w.sum()
     pa = head_probs(x[:, :cut], *fit_head(x[:, :cut], y, 0.01, 0, sample_weight=sw))
     knots = fit_knots(x[:, cut:], 5)
@@ -139,6 +150,35 @@ def test_pooled_head_graph_is_the_two_logistic_regressions_mixed():
     assert np.abs(np.asarray(linear(x, training=False)) - pl).max() < 1e-5
     with pytest.raises(ValueError, match="at least one stream"):
         fit_pooled(x, y, w, d_app, HeadConfig(use_app=False, use_motion=False), 0, n)
+
+
+def test_pooled_head_with_dynamic_images_mixes_three_streams():
+    from crimecast.vision.clip_features import window_stats
+    from crimecast_training.clip_head import HeadConfig, fit_knots, fit_pooled, hat_basis, stats_split, stream_weights
+    from crimecast_training.frozen import fit_head, head_probs
+
+    rng = np.random.default_rng(1)
+    d_app, d_dyn, n = 5, 5, 45
+    clips = []
+    for _ in range(n):
+        c = rng.normal(size=(int(rng.integers(1, 10)), d_app + d_dyn + 4))
+        c[1::2, d_app:d_app + d_dyn] = np.nan  # dynamic images on every 2nd frame only
+        clips.append(c)
+    x = np.stack([window_stats(c, d_app, d_dyn) for c in clips])
+    assert np.isfinite(x).all()
+    y, w = np.arange(n) % 3, np.ones(n)
+    cut_app, cut_dyn = stats_split(d_app, d_dyn)
+    pa = head_probs(x[:, :cut_app], *fit_head(x[:, :cut_app], y, 0.01, 0, sample_weight=w))
+    pd_ = head_probs(x[:, cut_app:cut_dyn], *fit_head(x[:, cut_app:cut_dyn], y, 0.03, 0, sample_weight=w))
+    hm = hat_basis(x[:, cut_dyn:], fit_knots(x[:, cut_dyn:], 5))
+    pm = head_probs(hm, *fit_head(hm, y, 0.2, 0, sample_weight=w))
+    cfg = HeadConfig(app_weight=0.6, dyn_weight=0.5, dyn_c=0.03)
+    wt = stream_weights(cfg, {"app", "dyn", "mot"})
+    assert wt == pytest.approx({"dyn": 0.5, "app": 0.3, "mot": 0.2})
+    got = np.asarray(fit_pooled(x, y, w, d_app, cfg, 0, n, d_dyn)(x, training=False))
+    assert np.abs(got - (0.3 * pa + 0.5 * pd_ + 0.2 * pm)).max() < 1e-5
+    only_dyn = fit_pooled(x, y, w, d_app, HeadConfig(use_app=False, use_motion=False, dyn_c=0.03), 0, n, d_dyn)
+    assert np.abs(np.asarray(only_dyn(x, training=False)) - pd_).max() < 1e-5
 
 
 def test_window_stats_and_unpadded_windows():

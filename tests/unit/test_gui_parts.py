@@ -132,3 +132,20 @@ def test_clip_decider_video_covers_the_clip_camera_the_last_minute():
     assert medium.add(frames[0], {"risk_level": "Medium"}).explanation == \
         "≥ 1 of 1 consecutive frames Medium or High; reached at 0.0 s"
     assert camera.add(SimpleNamespace(t=100.0), {"risk_level": "?"}) is None
+
+
+def test_every_frame_feeds_a_clip_model_while_the_image_model_sees_one_per_sample(tmp_path):
+    import threading
+
+    from crimecast.gui.clip import ClipModelDecider, KOfNDecider
+    from crimecast.gui.sources import iter_frames
+    from test_clip_inputs import write_video
+
+    v = write_video(tmp_path / "v.mp4", 30, fps=10.0)  # 3 s
+    stop = threading.Event()
+    only_due = list(iter_frames("video", str(v), 0.5, stop, realtime=False))
+    every = list(iter_frames("video", str(v), 0.5, stop, realtime=False, every_frame=True))
+    assert len(only_due) == 6 and all(f.due and f.jpeg for f in only_due)
+    assert len(every) == 30 and [f.t for f in every if f.due] == [f.t for f in only_due]
+    assert all(f.jpeg == b"" for f in every if not f.due)
+    assert ClipModelDecider.every_frame and not KOfNDecider.every_frame

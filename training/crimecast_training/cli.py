@@ -155,6 +155,9 @@ def _register_clip(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
                         "head trained by TensorFlow on 2-s windows")
     t.add_argument("--no-mirror", action="store_true",
                    help="do not add each clip's left-right mirror image to the training clips")
+    t.add_argument("--dynamic-every", type=int, default=None,
+                   help="a dynamic image (rank pooling of the source frames) on every k-th sampled frame, its own "
+                        "stream in the pooled head; 0: none (default: ClipConfig, 2; the temporal head: 0)")
     t.add_argument("--cache-dir", default=".cache/clip", help="encoder + per-clip feature cache")
     t.set_defaults(func=cmd_train_clip)
 
@@ -178,6 +181,13 @@ def cmd_train_clip(args: argparse.Namespace) -> int:
     if args.head == "temporal":
         for k, v in TEMPORAL_WINDOWS.items():
             setattr(cfg, k, v)
+        cfg.dynamic_every = 0
+    if args.dynamic_every is not None:
+        if args.dynamic_every < 0 or (args.dynamic_every and args.head == "temporal"):
+            print("crimecast train-clip-classifier: --dynamic-every must be >= 0, and 0 with --head temporal "
+                  f"(got {args.dynamic_every})", file=sys.stderr)
+            return 2
+        cfg.dynamic_every = args.dynamic_every
     for k in ("size", "pool", "backbones"):
         if getattr(args, k) is not None:
             setattr(cfg, k, getattr(args, k))

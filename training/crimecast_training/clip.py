@@ -63,6 +63,7 @@ class ClipConfig:
     seed: int = 0
     min_high_recall: float = 0.9
     mirror_train: bool = True  # train on every clip and its left-right mirror image (each weighs half)
+    dynamic_every: int = 2  # a dynamic image of the source frames on every 2nd sampled frame (0: none)
     abstain_threshold: float = 0.5
     head: HeadConfig = field(default_factory=HeadConfig)
     cache_dir: Path = Path(".cache/clip")
@@ -76,8 +77,8 @@ def clip_windows(x: np.ndarray, times: np.ndarray, cfg: ClipConfig, stride: int)
     step = 1.0 / cfg.sample_fps
     starts = np.array([times[i[0]] for i in idx])
     ends = np.array([times[i[-1]] + step for i in idx])
-    d_app = appearance_dim(cfg)
-    return np.stack([window_stats(x[i], d_app) if pooled else x[i] for i in idx]), starts, ends
+    d_app, d_dyn = appearance_dim(cfg), dynamic_dim(cfg)
+    return np.stack([window_stats(x[i], d_app, d_dyn) if pooled else x[i] for i in idx]), starts, ends
 
 
 def config_from_metadata(meta: dict, cache_dir: Path | None = None) -> ClipConfig:
@@ -85,6 +86,7 @@ def config_from_metadata(meta: dict, cache_dir: Path | None = None) -> ClipConfi
     c = dict(meta.get("config") or {})
     c.setdefault("pool", "avg")  # models from before these settings existed: Lite0, average pooled, temporal head
     c.setdefault("backbones", "lite0")
+    c.setdefault("dynamic_every", 0)  # models from before dynamic images
     h = {"kind": "temporal", **(c.pop("head", None) or {})}
     head = HeadConfig(**{k: v for k, v in h.items() if k in HeadConfig.__dataclass_fields__})
     known = {k: v for k, v in c.items() if k in ClipConfig.__dataclass_fields__ and k != "cache_dir"}
@@ -96,6 +98,11 @@ def appearance_dim(cfg: ClipConfig) -> int:
     from crimecast_training.frozen import feature_dim
 
     return feature_dim(cfg.pool, cfg.backbones)
+
+
+def dynamic_dim(cfg: ClipConfig) -> int:
+    """Width of the per-frame dynamic-image vector (0 when the model takes none): the same encoder's."""
+    return appearance_dim(cfg) if cfg.dynamic_every > 0 else 0
 
 
 def encoder_name(cfg: ClipConfig) -> str:
@@ -156,7 +163,8 @@ def cross_validate(feats: list[np.ndarray], df: pd.DataFrame, cfg: ClipConfig, f
     for k in range(cfg.folds):
         tr, va = np.nonzero(folds != k)[0], np.nonzero(folds == k)[0]
         x, yy, w = stack_train(feats, y, tr, cfg, mirrored)
-        model = fit_head(x, yy, w, appearance_dim(cfg), cfg.head, seed=cfg.seed + 100 * fold_seed + k, n_clips=len(tr))
+        model = fit_head(x, yy, w, appearance_dim(cfg), cfg.head, seed=cfg.seed + 100 * fold_seed + k, n_clips=len(tr),
+                         d_dyn=dynamic_dim(cfg))
         oof[va] = predict_clips(model, feats, va, cfg)
     return oof
 
@@ -195,7 +203,10 @@ def prepare(clips: str | Path, cfg: ClipConfig) -> tuple[pd.DataFrame, list[np.n
         rep = representative_frames(df, cfg.size)
         enc.parent.mkdir(parents=True, exist_ok=True)
         log(json.dumps(export_encoder(enc, cfg.size, rep, pool=cfg.pool, backbones=cfg.backbones)))
-    feats = extract_all(df, enc, cfg.sample_fps, cfg.max_seconds, cfg.cache_dir / "feats")
+    if cfg.dynamic_every > 0 and cfg.head.kind != "pooled":
+        raise ValueError("the temporal head takes no dynamic images: use --dynamic-every 0 with --head temporal")
+    feats = extract_all(df, enc, cfg.sample_fps, cfg.max_seconds, cfg.cache_dir / "feats",
+                        dynamic_every=cfg.dynamic_every)
     keep = np.array([f is not None for f in feats])
     if not keep.all():
         log(f"{(~keep).sum()} clip(s) could not be decoded and are left out")
@@ -206,7 +217,7 @@ def prepare(clips: str | Path, cfg: ClipConfig) -> tuple[pd.DataFrame, list[np.n
 def mirrored_features(df: pd.DataFrame, cfg: ClipConfig) -> list[np.ndarray]:
     """Per-clip features of every clip of `df` mirrored left-right, by the encoder `prepare` exported (cached)."""
     out = extract_all(df, cfg.cache_dir / encoder_name(cfg), cfg.sample_fps, cfg.max_seconds,
-                      cfg.cache_dir / "feats", mirror=True)
+                      cfg.cache_dir / "feats", mirror=True, dynamic_every=cfg.dynamic_every)
     bad = [f for f, x in zip(df["file"], out, strict=True) if x is None]
     if bad:
         raise ValueError(f"{bad[0]}: decodes, but not its mirror image")
@@ -229,7 +240,7 @@ def fit_calibrated(feats: list[np.ndarray], df: pd.DataFrame, cfg: ClipConfig, q
     # smallest recall target that, fitted on the other folds, keeps High recall >= min_high_recall on the held-out one
     temp, b, info = calibrate_runs(cal_runs, y, cfg.min_high_recall)
     x, yy, w = stack_train(feats, y, np.arange(len(df)), cfg, mirrored)
-    model = fit_head(x, yy, w, appearance_dim(cfg), cfg.head, seed=cfg.seed, n_clips=len(df))
+    model = fit_head(x, yy, w, appearance_dim(cfg), cfg.head, seed=cfg.seed, n_clips=len(df), d_dyn=dynamic_dim(cfg))
     return {"runs": runs, "cal_runs": cal_runs, "temperature": temp, "bias": np.array([b, 0.0, 0.0]),
             "bias_info": info, "model": model, "x": x}
 
@@ -262,12 +273,13 @@ def train(clips: str | Path, out: str | Path, cfg: ClipConfig, command: str = ""
         "name": "clip", "kind": "clip", "version": time.strftime("clip-%Y%m%d-%H%M%S-") + sha[:8],
         "labels": LABELS, "files": {"head": "model.tflite", "encoder": "encoder.tflite"},
         "input": {"size": cfg.size, "encoder": describe_encoder(cfg), "pool": cfg.pool, "backbones": cfg.backbones,
-                  "feature_dim": int(feats[0].shape[1]), "appearance_dim": d_app,
-                  "motion_dim": int(feats[0].shape[1] - d_app)},
+                  "feature_dim": int(feats[0].shape[1]), "appearance_dim": d_app, "dynamic_dim": dynamic_dim(cfg),
+                  "dynamic_every": cfg.dynamic_every, "motion_dim": int(feats[0].shape[1] - d_app - dynamic_dim(cfg))},
         "head": {"kind": cfg.head.kind, "input": "window_stats" if cfg.head.kind == "pooled" else "frames",
                  "input_shape": [int(v) for v in x.shape[1:]],
                  **({"app_weight": cfg.head.app_weight, "app_c": cfg.head.app_c, "mot_c": cfg.head.mot_c,
-                     "mot_knots": cfg.head.mot_knots}
+                     "mot_knots": cfg.head.mot_knots,
+                     **({"dyn_c": cfg.head.dyn_c, "dyn_weight": cfg.head.dyn_weight} if cfg.dynamic_every > 0 else {})}
                     if cfg.head.kind == "pooled" else {})},
         "sampling": {"fps": cfg.sample_fps, "frames": cfg.frames, "window_s": round(cfg.frames / cfg.sample_fps, 3),
                      "stride": cfg.serve_stride, "span_s": cfg.span_s, "max_seconds": cfg.max_seconds},
@@ -302,16 +314,27 @@ def model_card(meta: dict) -> str:
     fights = f", fight-clip accuracy {sh['fight_clip_accuracy']:.3f}" if "fight_clip_accuracy" in sh else ""
     h = meta.get("head") or {"kind": "temporal"}
     if h["kind"] == "pooled":
-        head_text = (f"two-stream late-fusion head, float32, input (1, {h['input_shape'][0]}): each window's "
-                     "statistics (`crimecast.vision.clip_features.window_stats`: appearance mean ‖ max ‖ mean "
-                     "change, optical flow mean ‖ max ‖ std ‖ mean change"
+        dyn = "dyn_weight" in h
+        wd = h.get("dyn_weight", 0.0)
+        wa, wm = (1 - wd) * h["app_weight"], (1 - wd) * (1 - h["app_weight"])
+        head_text = (f"{'three' if dyn else 'two'}-stream late-fusion head, float32, input (1, {h['input_shape'][0]}): "
+                     "each window's statistics (`crimecast.vision.clip_features.window_stats`: appearance mean ‖ max ‖ "
+                     "mean change" + (", the same of the dynamic images' vectors" if dyn else "")
+                     + ", optical flow mean ‖ max ‖ std ‖ mean change"
                      + (f", each flow statistic in a {h['mot_knots']}-knot piecewise-linear basis" if h.get("mot_knots")
-                        else "") + "), one logistic regression per stream "
-                     f"(appearance C {h['app_c']}, motion C {h['mot_c']}, fitted on their own), probabilities mixed "
-                     f"{h['app_weight']:g} : {1 - h['app_weight']:g}.")
+                        else "") + "), one logistic regression per stream (appearance C "
+                     + f"{h['app_c']}" + (f", dynamic images C {h['dyn_c']}" if dyn else "")
+                     + f", motion C {h['mot_c']}, each fitted on its own), probabilities mixed "
+                     + (f"{wa:g} : {wd:g} : {wm:g} (appearance : dynamic images : motion)." if dyn
+                        else f"{wa:g} : {wm:g}."))
     else:
         head_text = ("temporal head (per-stream projection, appearance change over time, two 1-D convolutions, mean + "
                      f"max pooling over time), float32, input (1, {s['frames']}, {meta['input']['feature_dim']}).")
+    every = meta["input"].get("dynamic_every", 0)
+    dyn_line = ("" if not every else
+                f"- dynamic images: on every {every}{'nd' if every == 2 else 'th'} sampled frame, the approximate rank "
+                "pooling (Bilen et al. 2016) of the source frames since the previous one (at most "
+                "30 frames/s), encoded by `encoder.tflite` like a frame (`crimecast.vision.clip_features`).\n")
     mirror_text = (" (each clip also mirrored left-right, the two halves weighing one clip)"
                    if (meta.get("config") or {}).get("mirror_train") else "")
     hb = c.get("high_bias_fit") or {}
@@ -327,8 +350,8 @@ risk timeline and High segments. Served by `crimecast.vision.clip_model.ClipClas
 ## What it is
 - `encoder.tflite`: {meta['input']['encoder']} (not fine-tuned): {meta['input']['appearance_dim']}-d features per
   frame, float I/O, input {meta['input']['size']}×{meta['input']['size']} RGB 0..255.
-- motion: Farneback optical flow between consecutive sampled frames at 96×72 grey, {meta['input']['motion_dim']}
-  statistics per frame (`crimecast.vision.clip_motion`).
+{dyn_line}- motion: Farneback optical flow between consecutive sampled frames at 96×72 grey,
+  {meta['input']['motion_dim']} statistics per frame (`crimecast.vision.clip_motion`).
 - `model.tflite`: {head_text}
 - Sampling: {s['fps']:g} frames/s, windows of {s['frames']} frames ({s['window_s']:g} s; a shorter clip is one window
   of all its frames) every {s['stride']} frames; clip = mean of the window probabilities inside its most alarming

@@ -89,16 +89,17 @@ def representative_frames(df: pd.DataFrame, size: int, n_clips: int = 24, seed: 
 
 
 def extract_all(df: pd.DataFrame, encoder_path: Path, sample_fps: float, max_seconds: float,
-                cache_dir: Path, mirror: bool = False) -> list[np.ndarray | None]:
+                cache_dir: Path, mirror: bool = False, dynamic_every: int = 0) -> list[np.ndarray | None]:
     """(N_i, D) features per clip (None for an undecodable clip), cached per clip. `mirror`: of the clip mirrored
-    left-right (every frame, so the optical flow is the mirrored flow): a training augmentation."""
+    left-right (every frame, so the optical flow and the dynamic images are the mirrored ones): a training
+    augmentation. `dynamic_every`: dynamic images as `decode_sampled` makes them."""
     enc_sha = file_sha256(encoder_path)[:16]
     enc = FrameEncoder(encoder_path, num_threads=int(os.environ.get("CRIMECAST_CLIP_THREADS", "1")))
     out: list[np.ndarray | None] = []
     t0 = time.perf_counter()
     n_new = 0
     for i, f in enumerate(df["file"]):
-        tag = "|mirror" if mirror else ""
+        tag = ("|mirror" if mirror else "") + (f"|dyn{dynamic_every}.2" if dynamic_every else "")
         key = hashlib.sha256(f"{file_sha256(f)}|{enc_sha}|{sample_fps}|{max_seconds}|v1{tag}".encode()).hexdigest()[:24]
         cp = cache_dir / f"{key}.npz"
         if cp.exists():
@@ -106,10 +107,12 @@ def extract_all(df: pd.DataFrame, encoder_path: Path, sample_fps: float, max_sec
                 out.append(z["x"] if z["ok"] else None)
             continue
         try:
-            clip = decode_sampled(f, sample_fps, enc.size, max_seconds)
+            clip = decode_sampled(f, sample_fps, enc.size, max_seconds, dynamic_every=dynamic_every)
             if mirror:
                 clip.rgb = np.ascontiguousarray(clip.rgb[:, :, ::-1])
                 clip.grey = [np.ascontiguousarray(g[:, ::-1]) for g in clip.grey]
+                if clip.dyn is not None:
+                    clip.dyn = [None if d is None else np.ascontiguousarray(d[:, ::-1]) for d in clip.dyn]
             x, ok = frame_features(clip, enc), True
         except InputError as exc:
             log(f"skipping {f}: {exc}")

@@ -3,12 +3,15 @@
 Per sampled frame the frozen encoder's appearance vector, then the optical-flow features. Two kinds
 (`HeadConfig.kind`), builtin TFLite ops only:
 
-- "pooled" (default): a two-stream, late-fusion head on each window's statistics (`window_stats`, computed by the
-  serving code, so a window may hold any number of frames). Appearance stream: the mean, max and mean absolute
-  frame-to-frame change of the appearance vectors → logistic regression. Motion stream: the mean, max, standard
+- "pooled" (default): a two- or three-stream, late-fusion head on each window's statistics (`window_stats`,
+  computed by the serving code, so a window may hold any number of frames). Appearance stream: the mean, max and
+  mean absolute frame-to-frame change of the appearance vectors → logistic regression. Dynamic-image stream (where
+  the frames have them): the same statistics of the encoder's vectors of the dynamic images → logistic regression.
+  Motion stream: the mean, max, standard
   deviation and mean absolute change of the optical-flow features, each expanded into a piecewise-linear basis
   (`hat_basis`: a flow statistic's effect need not be monotone, e.g. a little motion is normal, a lot or none is
-  not) → logistic regression. The clip probabilities are the weighted mean of the two streams' (`app_weight`).
+  not) → logistic regression. The clip probabilities are the weighted mean of the streams' (`dyn_weight` for the
+  dynamic images, the rest split `app_weight` : 1 - `app_weight` between appearance and motion).
   Each stream is fitted on its own (scikit-learn, as the image model's head), so neither leans on the other: their
   errors stay independent, and the average buys High recall at far less precision than either stream, or one
   joint model, does (docs/benchmarks.md, Video).
@@ -29,7 +32,9 @@ class HeadConfig:
     kind: str = "pooled"  # "pooled" (two-stream late fusion of logistic regressions) | "temporal" (1-D conv)
     app_c: float = 0.01  # pooled: inverse L2 strength of the appearance stream (per clip, as the image head's)
     mot_c: float = 0.2  # pooled: the same for the motion stream
-    app_weight: float = 0.5  # pooled: weight of the appearance stream's probabilities (motion: 1 - app_weight)
+    app_weight: float = 0.5  # pooled: appearance's share of what the dynamic-image stream leaves (motion: the rest)
+    dyn_c: float = 0.01  # pooled: inverse L2 strength of the dynamic-image stream
+    dyn_weight: float = 0.4  # pooled: weight of the dynamic-image stream's probabilities (when the frames have them)
     mot_knots: int = 5  # pooled: piecewise-linear (hat) basis per motion statistic, knots over its training range
     app_units: int = 48
     mot_units: int = 24
@@ -96,9 +101,20 @@ def feature_stats(windows: np.ndarray, d_app: int) -> dict:
 KINDS = ("pooled", "temporal")
 
 
-def stats_split(d_app: int) -> int:
-    """Where the appearance statistics end in a `window_stats` vector (3 per appearance feature)."""
-    return 3 * d_app
+def stats_split(d_app: int, d_dyn: int = 0) -> tuple[int, int]:
+    """Where the appearance and the dynamic-image statistics end in a `window_stats` vector (3 per feature)."""
+    return 3 * d_app, 3 * (d_app + d_dyn)
+
+
+def stream_weights(cfg: HeadConfig, streams: set[str] | dict) -> dict[str, float]:
+    """Each fitted stream's weight in the late fusion (they sum to 1)."""
+    raw = {"dyn": cfg.dyn_weight, "app": (1 - cfg.dyn_weight) * cfg.app_weight,
+           "mot": (1 - cfg.dyn_weight) * (1 - cfg.app_weight)}
+    raw = {k: v for k, v in raw.items() if k in streams}
+    total = sum(raw.values())
+    if total <= 0:
+        raise ValueError(f"stream weights {raw} sum to {total}: nothing to fuse")
+    return {k: v / total for k, v in raw.items()}
 
 
 def fit_knots(x: np.ndarray, k: int) -> dict:
@@ -117,30 +133,30 @@ def hat_basis(x: np.ndarray, knots: dict) -> np.ndarray:
     return h.reshape(len(x), -1)
 
 
-def build_pooled(dim: int, d_app: int, streams: dict, app_weight: float, mot_knots: dict | None = None):
-    """Keras model of the pooled head on `window_stats` vectors (N, dim); `streams` maps "app"/"mot" to (W, b)
-    acting on that stream's part of the vector (the motion part through `hat_basis` with `mot_knots`, if given)."""
+def build_pooled(dim: int, d_app: int, streams: dict, weights: dict[str, float], mot_knots: dict | None = None,
+                 d_dyn: int = 0):
+    """Keras model of the pooled head on `window_stats` vectors (N, dim); `streams` maps "app"/"dyn"/"mot" to
+    (W, b) acting on that stream's part of the vector (the motion part through `hat_basis` with `mot_knots`, if
+    given); `weights` (stream → weight, `stream_weights`) mixes their probabilities."""
     import keras
     from keras import layers
 
     inp = keras.Input((dim,), name="window_stats")
-    cut = stats_split(d_app)
-    outs, weights = [], []
-    if "app" in streams:
-        fa = layers.Lambda(lambda t: t[:, :cut], name="app_stats")(inp)
-        outs.append(_lr_layer(streams["app"], "app_lr")(fa))
-        weights.append(app_weight if "mot" in streams else 1.0)
-    if "mot" in streams:
-        fm = layers.Lambda(lambda t: t[:, cut:], name="mot_stats")(inp)
-        if mot_knots:
-            fm = _hat_layer(mot_knots)(fm)
-        outs.append(_lr_layer(streams["mot"], "mot_lr")(fm))
-        weights.append(1.0 - app_weight if "app" in streams else 1.0)
+    cut_app, cut_dyn = stats_split(d_app, d_dyn)
+    parts = {"app": (0, cut_app), "dyn": (cut_app, cut_dyn), "mot": (cut_dyn, dim)}
+    outs = []
+    for name in ("app", "dyn", "mot"):
+        if name not in streams:
+            continue
+        lo, hi = parts[name]
+        f = layers.Lambda(lambda t, lo=lo, hi=hi: t[:, lo:hi], name=f"{name}_stats")(inp)
+        if name == "mot" and mot_knots:
+            f = _hat_layer(mot_knots)(f)
+        o = _lr_layer(streams[name], f"{name}_lr")(f)
+        outs.append(o if len(streams) == 1 else layers.Rescaling(float(weights[name]), name=f"{name}_weight")(o))
     if len(outs) == 1:
         return keras.Model(inp, outs[0], name="clip_head_pooled")
-    mixed = layers.Add(name="late_fusion")([layers.Rescaling(wt, name=f"{n}_weight")(o)
-                                            for wt, o, n in zip(weights, outs, ("app", "mot"), strict=True)])
-    return keras.Model(inp, mixed, name="clip_head_pooled")
+    return keras.Model(inp, layers.Add(name="late_fusion")(outs), name="clip_head_pooled")
 
 
 def _hat_layer(knots: dict):  # noqa: ANN202
@@ -171,35 +187,40 @@ def _lr_layer(wb: tuple[np.ndarray, np.ndarray], name: str):  # noqa: ANN202
 
 
 def fit_pooled(x: np.ndarray, y: np.ndarray, w: np.ndarray, d_app: int, cfg: HeadConfig, seed: int = 0,
-               n_clips: int | None = None):
+               n_clips: int | None = None, d_dyn: int = 0):
     """Fit each stream's logistic regression on the windows' `window_stats` x (N, F). Weights w (each clip weighs 1,
     classes balanced) are rescaled to sum to `n_clips`, so the L2 strength means per clip what the image head's
     means per image."""
     from crimecast_training.frozen import fit_head as fit_lr
 
     sw = w * ((n_clips or len(x)) / w.sum())
-    cut = stats_split(d_app)
+    cut_app, cut_dyn = stats_split(d_app, d_dyn)
     streams, knots = {}, None
     if cfg.use_app:
-        streams["app"] = fit_lr(x[:, :cut], y, cfg.app_c, seed, sample_weight=sw)
-    if cfg.use_motion and x.shape[1] > cut:
-        xm = x[:, cut:]
+        streams["app"] = fit_lr(x[:, :cut_app], y, cfg.app_c, seed, sample_weight=sw)
+    if d_dyn and cfg.dyn_weight > 0:
+        streams["dyn"] = fit_lr(x[:, cut_app:cut_dyn], y, cfg.dyn_c, seed, sample_weight=sw)
+    if cfg.use_motion and x.shape[1] > cut_dyn:
+        xm = x[:, cut_dyn:]
         knots = fit_knots(xm, cfg.mot_knots) if cfg.mot_knots >= 2 else None
         streams["mot"] = fit_lr(hat_basis(xm, knots) if knots else xm, y, cfg.mot_c, seed, sample_weight=sw)
     if not streams:
-        raise ValueError("the pooled head needs at least one stream (use_app or use_motion)")
-    return build_pooled(x.shape[1], d_app, streams, cfg.app_weight, knots if "mot" in streams else None)
+        raise ValueError("the pooled head needs at least one stream (use_app, dyn_weight > 0 or use_motion)")
+    return build_pooled(x.shape[1], d_app, streams, stream_weights(cfg, streams),
+                        knots if "mot" in streams else None, d_dyn)
 
 
 def fit_head(x: np.ndarray, y: np.ndarray, w: np.ndarray, d_app: int, cfg: HeadConfig, seed: int = 0,
-             n_clips: int | None = None):
+             n_clips: int | None = None, d_dyn: int = 0):
     """Train a head on windows x with labels y and sample weights w (fixed settings, no peeking): x is (N, F)
     `window_stats` for the pooled head, (N, T, D) frames for the temporal one. `n_clips`: how many clips the windows
     come from (the pooled head's L2 strength is per clip)."""
     if cfg.kind not in KINDS:
         raise ValueError(f"unknown clip head kind {cfg.kind!r}; expected one of {KINDS}")
     if cfg.kind == "pooled":
-        return fit_pooled(x, y, w, d_app, cfg, seed, n_clips)
+        return fit_pooled(x, y, w, d_app, cfg, seed, n_clips, d_dyn)
+    if d_dyn:
+        raise ValueError("the temporal head takes no dynamic images: use --dynamic-every 0 with --head temporal")
     import keras
 
     model = build_head(x.shape[1], d_app, x.shape[2] - d_app, feature_stats(x, d_app), cfg, seed)

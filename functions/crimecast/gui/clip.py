@@ -1,7 +1,8 @@
 """The clip decision over a video or camera feed: the seam where a rolling clip model plugs in.
 
 The worker thread calls `ClipDecider.add(frame, result)` after each classified frame of a video or
-camera (never for a single image) and sends what it returns to the window. Today's decider is the
+camera (never for a single image), or after every frame when the decider says `every_frame` (then `result` is
+empty for the frames in between), and sends what it returns to the window. Today's decider is the
 vision module's k-of-n rule over the per-frame risk levels (what a clip upload to the API gets); a
 sliding-window clip model implements the same two methods (it gets the frame's pixels and JPEG too)
 and is chosen in `decider_for`.
@@ -29,12 +30,14 @@ class ClipDecider(Protocol):
         """A new source starts: kind is 'video' or 'camera'."""
 
     def add(self, frame: Any, result: dict) -> ClipDecision | None:
-        """Called on the worker thread after each classified frame (`frame.t`, `.rgb`, `.jpeg`)."""
+        """Called on the worker thread after each classified frame (`frame.t`, `.rgb`, `.jpeg`), or every frame."""
 
 
 class KOfNDecider:
     """≥ k of n consecutive frames at a level (vision.video.k_of_n): the whole clip so far for a video file,
     the last `window_s` seconds for a camera."""
+
+    every_frame = False  # the per-frame results are its input
 
     def __init__(self, k: int = 3, n: int = 5, window_s: float = CLIP_WINDOW_S) -> None:
         self.k, self.n, self.window_s = k, n, window_s
@@ -72,7 +75,11 @@ CLIP_VIDEO_WINDOW_S = 600.0  # video files: the clip so far (its worst `span_s` 
 
 class ClipModelDecider:
     """The clip model (crimecast.vision.clip_live.RollingClip) over a sliding window of the last N seconds of a
-    camera, or over the clip so far of a video file. Loaded on the worker thread at the first frame."""
+    camera, or over the clip so far of a video file. Loaded on the worker thread at the first frame. It gets every
+    frame of the source (`every_frame`), as a file's decoder does: it samples on the model's grid itself and builds
+    the dynamic images from the frames in between."""
+
+    every_frame = True
 
     def __init__(self, model_dir: Path, live_window_s: float = CLIP_LIVE_WINDOW_S) -> None:
         self.model_dir, self.live_window_s = model_dir, live_window_s

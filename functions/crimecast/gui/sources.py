@@ -25,7 +25,8 @@ _MORE_VIDEO_MAGIC = (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", b"FLV", b"OggS")
 class Frame:
     t: float  # seconds since the start of the source
     rgb: Any  # numpy (H, W, 3) uint8
-    jpeg: bytes
+    jpeg: bytes  # b"" for a frame that is not due for classification
+    due: bool = True  # due for the image model (one every `sample_s`); the others only feed a clip model
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -107,8 +108,10 @@ def read_image(path: str) -> Frame:
 
 
 def iter_frames(kind: str, target: Any, sample_s: float, stop: threading.Event,
-                realtime: bool = True) -> Iterator[Frame]:
-    """Yield one Frame every `sample_s` seconds of video (files paced in real time, like a camera)."""
+                realtime: bool = True, every_frame: bool = False) -> Iterator[Frame]:
+    """Yield one Frame every `sample_s` seconds of video (files paced in real time, like a camera); with
+    `every_frame`, every frame, those in between with `due` False (for a clip model, which samples on its own grid
+    and builds its dynamic images from the source frames)."""
     import cv2
 
     cap = cv2.VideoCapture(target)
@@ -131,22 +134,25 @@ def iter_frames(kind: str, target: Any, sample_s: float, stop: threading.Event,
             got_any = True
             t = i / fps if (file_like and fps > 0) else time.monotonic() - start
             i += 1
-            if t + 1e-9 < next_t:
+            due = t + 1e-9 >= next_t
+            if not (due or every_frame):
                 continue
-            next_t = t + sample_s
+            if due:
+                next_t = t + sample_s
             if realtime and file_like:
                 wait = t - (time.monotonic() - start)
                 if wait > 0 and stop.wait(wait):
                     return
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            yield Frame(round(t, 3), rgb, _encode(rgb))
+            yield Frame(round(t, 3), rgb, _encode(rgb) if due else b"", due)
     finally:
         cap.release()
 
 
-def frames_of(kind: str, target: Any, sample_s: float, stop: threading.Event, realtime: bool = True) -> Iterator[Frame]:
+def frames_of(kind: str, target: Any, sample_s: float, stop: threading.Event, realtime: bool = True,
+              every_frame: bool = False) -> Iterator[Frame]:
     """Every frame a source gives: one for an image, a paced stream for a video or camera."""
     if kind == "image":
         yield read_image(target)
         return
-    yield from iter_frames(kind, target, sample_s, stop, realtime)
+    yield from iter_frames(kind, target, sample_s, stop, realtime, every_frame)

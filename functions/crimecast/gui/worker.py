@@ -51,22 +51,25 @@ class Worker(threading.Thread):
             clip.reset(kind)
             self.emit(("status", f"classifying {kind} {target} with {self.backend.describe()}"))
             n = 0
-            for frame in frames_of(kind, target, self.sample_s, self.stop_event, self.realtime):
+            every = bool(getattr(clip, "every_frame", False))  # a clip model sees every frame, on its own grid
+            for frame in frames_of(kind, target, self.sample_s, self.stop_event, self.realtime, every_frame=every):
                 if self.stop_event.is_set():
                     break
-                self.emit(("frame", frame.t, frame.rgb))
-                t0 = time.perf_counter()
-                result = self.backend.classify_jpeg(frame.jpeg)
-                result.setdefault("latency_ms", round((time.perf_counter() - t0) * 1e3, 1))
-                if self.backend.model_info is not info:
-                    info = self.backend.model_info
-                    self.emit(("model", info))
-                self.emit(("result", frame.t, result, kind))
+                result: dict = {}
+                if frame.due:
+                    self.emit(("frame", frame.t, frame.rgb))
+                    t0 = time.perf_counter()
+                    result = self.backend.classify_jpeg(frame.jpeg)
+                    result.setdefault("latency_ms", round((time.perf_counter() - t0) * 1e3, 1))
+                    if self.backend.model_info is not info:
+                        info = self.backend.model_info
+                        self.emit(("model", info))
+                    self.emit(("result", frame.t, result, kind))
+                    n += 1
                 if kind != "image":
                     decision = clip.add(frame, result)
                     if decision is not None:
                         self.emit(("clip", decision))
-                n += 1
             self.emit(("done", f"finished: {n} frame(s) classified" if n else "stopped"))
         except ClientError as exc:
             self.emit(("error", str(exc)))

@@ -1,10 +1,13 @@
 """Per-frame inputs of the clip model, shared by training and serving (one code path, no skew).
 
 A video is decoded sequentially (OpenCV) and sampled on a fixed time grid (`sample_fps`); every kept frame
-gives (a) an appearance vector from the frozen EfficientNet-Lite encoder (.tflite, run by LiteRT) and
-(b) motion features from optical flow to the previous kept frame (`clip_motion`). Windows of `frames`
-consecutive samples (`window_indices`) are what the head sees: their pooled statistics (`window_stats`) for the
-pooled head, the frames themselves for the temporal one.
+gives (a) an appearance vector from the frozen EfficientNet-Lite encoder (.tflite, run by LiteRT),
+(b) where the model asks for it (`dynamic_every` k), on every k-th kept frame a "dynamic image" vector: the same
+encoder applied to the approximate rank pooling (Bilen et al., CVPR 2016) of the source frames since the previous
+such frame (`DynamicImager`), one image that shows where and how the scene moved in that interval (rows without
+one hold NaN; `window_stats` pools the rows that have one), and (c) motion features from optical flow to the
+previous kept frame (`clip_motion`). Windows of `frames` consecutive samples (`window_indices`) are what the head
+sees: their pooled statistics (`window_stats`) for the pooled head, the frames themselves for the temporal one.
 """
 
 from __future__ import annotations
@@ -22,6 +25,78 @@ MAX_SIDE_PIXELS = 8192 * 8192  # refuse absurd frame sizes before decoding many 
 # Every source frame is decoded (mp4v/H.264 cannot skip): cap the decoded pixels per video so a long 4K 60-fps
 # file costs seconds, not minutes: ≈ 2 min of 1080p30 or 16 s of 4K60 (3 s of 4K60 mp4v took ≈ 3 s CPU here).
 MAX_DECODED_PIXELS = 8e9
+DYN_MAX_FPS = 30.0  # a dynamic image pools the source frames on a grid of at most this rate (a 60-fps file: every 2nd)
+
+
+def dynamic_image(frames: list[np.ndarray] | np.ndarray) -> np.ndarray:
+    """Approximate rank pooling of T RGB uint8 frames (T, S, S, 3) → one uint8 image: sum_t (2t - T - 1) frame_t,
+    scaled to 0..255 by its own minimum and maximum (Bilen et al. 2016). Fewer than two frames, or no change
+    at all: a black image (nothing moved). What `DynamicImager` computes from running sums."""
+    x = np.asarray(frames)
+    if len(x) < 2:
+        return np.zeros(x.shape[1:] if len(x) else (1, 1, 3), np.uint8)
+    im = DynamicImager(x.shape[1])
+    for f in x:
+        im.push(0.0, f)
+    return im.take()
+
+
+class DynamicImager:
+    """Source frames in, a dynamic image out when asked (`take`): of the frames since the previous one taken, both
+    included (on a grid of at most `DYN_MAX_FPS`). Shared by file decoding and the live client.
+
+    Kept as two running sums, so a frame costs two additions and an image one weighted sum: with C_t the sum of
+    frames 1..t, sum_t (2t - T - 1) f_t = (T + 1) C_T - 2 sum_t C_t."""
+
+    def __init__(self, size: int, max_fps: float = DYN_MAX_FPS) -> None:
+        self.size, self.step = int(size), 1.0 / max_fps
+        self.next_t: float | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.n, self.last = 0, None
+        self.c = np.zeros((self.size, self.size, 3), np.float32)  # C_t
+        self.cc = np.zeros((self.size, self.size, 3), np.float32)  # sum of C_1..C_t
+
+    def wants(self, t: float) -> bool:
+        """Whether a source frame at time t is on the pooling grid (call `push` with it, resized, if so)."""
+        return self.next_t is None or t + 1e-4 >= self.next_t
+
+    def _add(self, small_rgb: np.ndarray) -> None:
+        import cv2
+
+        if small_rgb.shape != self.c.shape:
+            self.size = small_rgb.shape[0]
+            self._reset()
+        cv2.accumulate(small_rgb, self.c)
+        cv2.add(self.cc, self.c, dst=self.cc)
+        self.n, self.last = self.n + 1, small_rgb
+
+    def push(self, t: float, small_rgb: np.ndarray) -> None:
+        self._add(small_rgb)
+        self.next_t = (self.next_t if self.next_t is not None else t) + self.step
+        while self.next_t <= t - self.step:  # a variable-rate file jumped ahead
+            self.next_t += self.step
+
+    def take(self, small_rgb: np.ndarray | None = None) -> np.ndarray:
+        """The dynamic image ending at the kept frame: the last one pushed, or `small_rgb` (added now: a kept frame
+        off the pooling grid). Black when it is the first frame seen. The next image starts at this frame."""
+        import cv2
+
+        if small_rgb is not None:
+            self._add(small_rgb)
+        if self.last is None:
+            raise ValueError("DynamicImager.take: no frame yet")
+        last = self.last
+        out = np.zeros_like(last)
+        if self.n > 1:
+            d = cv2.addWeighted(self.c, float(self.n + 1), self.cc, -2.0, 0.0)
+            lo, hi, _, _ = cv2.minMaxLoc(d.reshape(d.shape[0], -1))
+            if hi - lo >= 1e-3:
+                out = cv2.convertScaleAbs(d, alpha=255.0 / (hi - lo), beta=-lo * 255.0 / (hi - lo))
+        self._reset()
+        self._add(last)
+        return out
 
 
 @dataclass
@@ -35,13 +110,16 @@ class SampledClip:
     height: int
     truncated: bool
     notes: list[str] = field(default_factory=list)
+    dyn: list[np.ndarray | None] | None = None  # per kept frame its dynamic image (S, S, 3) uint8, or None
 
 
 def decode_sampled(path: str | os.PathLike[str], sample_fps: float, size: int, max_seconds: float,
-                   max_decoded_pixels: float = MAX_DECODED_PIXELS) -> SampledClip:
+                   max_decoded_pixels: float = MAX_DECODED_PIXELS, dynamic_every: int = 0) -> SampledClip:
     """Decode `path` and keep one frame every 1/`sample_fps` s of video time (at most `max_seconds` of video).
 
     Frames are resized (stretch, INTER_AREA) to size×size RGB for the encoder and to small grey for the flow.
+    `dynamic_every` k > 0: also, on kept frames 0, k, 2k, …, the dynamic image of the source frames since the
+    previous one (the first is black: nothing came before it).
     Raises InputError (what and where) for a file that is not a decodable video or holds no frame.
     """
     import cv2
@@ -64,7 +142,8 @@ def decode_sampled(path: str | os.PathLike[str], sample_fps: float, size: int, m
             if budget_s < max_seconds:
                 max_seconds = max(budget_s, 1.0)
                 budget_note = f"decode budget for {width}×{height} at {src_fps:g} fps"
-        rgb, grey, times = [], [], []
+        rgb, grey, times, dyn = [], [], [], []
+        imager = DynamicImager(size) if dynamic_every > 0 else None
         truncated, next_t, idx, last_t = False, 0.0, 0, -1.0
         step = 1.0 / sample_fps
         while True:
@@ -75,13 +154,24 @@ def decode_sampled(path: str | os.PathLike[str], sample_fps: float, size: int, m
             if t > max_seconds:
                 truncated = True
                 break
-            if t + 1e-6 < next_t or t <= last_t:
+            if t <= last_t:
+                continue
+            keep = t + 1e-6 >= next_t
+            pool = imager is not None and imager.wants(t)
+            if not (keep or pool):
                 continue
             ok, bgr = cap.retrieve()
             if not ok or bgr is None or bgr.ndim != 3 or bgr.shape[0] < 2 or bgr.shape[1] < 2:
                 continue
             frame = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            rgb.append(cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA))
+            small = cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
+            if pool:
+                imager.push(t, small)  # type: ignore[union-attr]
+            if not keep:
+                continue
+            if imager is not None:
+                dyn.append(imager.take(None if pool else small) if len(rgb) % dynamic_every == 0 else None)
+            rgb.append(small)
             grey.append(to_grey_small(frame))
             height, width = frame.shape[:2]  # after OpenCV's automatic rotation
             times.append(round(t, 3))
@@ -101,7 +191,8 @@ def decode_sampled(path: str | os.PathLike[str], sample_fps: float, size: int, m
                      + (f", {budget_note})" if budget_note else ")"))
     if len(rgb) == 1:
         notes.append("a single frame: no motion could be measured")
-    return SampledClip(np.stack(rgb), grey, times, duration, src_fps or None, width, height, truncated, notes)
+    return SampledClip(np.stack(rgb), grey, times, duration, src_fps or None, width, height, truncated, notes,
+                       dyn=dyn if imager is not None else None)
 
 
 class FrameEncoder:
@@ -136,10 +227,20 @@ class FrameEncoder:
 
 
 def frame_features(clip: SampledClip, encoder: FrameEncoder) -> np.ndarray:
-    """(N, D + MOTION_DIM) per sampled frame: appearance then motion."""
+    """(N, D [+ D] + MOTION_DIM) per sampled frame: appearance, the dynamic image's where the clip has them (NaN on
+    rows without one; the first, black, borrows the next one's, as motion does), then motion."""
     app = encoder.encode(clip.rgb)
     mot = sequence_motion(clip.grey, clip.times_s)
-    return np.concatenate([app, mot], axis=1).astype(np.float32)
+    parts = [app]
+    if clip.dyn is not None:
+        rows = [i for i, d in enumerate(clip.dyn) if d is not None]
+        dyn = np.full(app.shape, np.nan, np.float32)
+        if rows:
+            dyn[rows] = encoder.encode(np.stack([clip.dyn[i] for i in rows]))
+            if len(rows) > 1:
+                dyn[rows[0]] = dyn[rows[1]]
+        parts.append(dyn)
+    return np.concatenate([*parts, mot], axis=1).astype(np.float32)
 
 
 def window_indices(n: int, frames: int, stride: int, pad: bool = True) -> list[np.ndarray]:
@@ -156,13 +257,17 @@ def window_indices(n: int, frames: int, stride: int, pad: bool = True) -> list[n
     return [np.arange(s, s + frames) for s in starts]
 
 
-def window_stats(x: np.ndarray, d_app: int) -> np.ndarray:
-    """The pooled clip head's input for one window of per-frame features x (T, D_app + D_mot), any T >= 1:
-    appearance mean ‖ max ‖ mean |frame-to-frame change|, then motion mean ‖ max ‖ std ‖ mean |change|."""
+def window_stats(x: np.ndarray, d_app: int, d_dyn: int = 0) -> np.ndarray:
+    """The pooled clip head's input for one window of per-frame features x (T, D_app [+ D_dyn] + D_mot), any
+    T >= 1: appearance mean ‖ max ‖ mean |frame-to-frame change|, the same of the dynamic-image vectors (where
+    d_dyn), then motion mean ‖ max ‖ std ‖ mean |change|."""
     x = np.asarray(x, np.float64)
-    a, m = x[:, :d_app], x[:, d_app:]
+    a, d, m = x[:, :d_app], x[:, d_app:d_app + d_dyn], x[:, d_app + d_dyn:]
 
     def change(t: np.ndarray) -> np.ndarray:
         return np.abs(np.diff(t, axis=0)).mean(0) if len(t) > 1 else np.zeros(t.shape[1])
 
-    return np.concatenate([a.mean(0), a.max(0), change(a), m.mean(0), m.max(0), m.std(0), change(m)]).astype(np.float32)
+    d = d[~np.isnan(d).any(1)]  # the rows that have a dynamic image
+    dyn = ([d.mean(0), d.max(0), change(d)] if len(d) else [np.zeros(d_dyn)] * 3) if d_dyn else []
+    return np.concatenate([a.mean(0), a.max(0), change(a), *dyn, m.mean(0), m.max(0), m.std(0),
+                           change(m)]).astype(np.float32)

@@ -85,6 +85,13 @@ class ClipClassifier:
         # window's frames, exactly `frames` of them (a short clip's are repeated)
         self.head_input = str(meta.get("head", {}).get("input", "frames"))
         self.d_app = int(meta["input"].get("appearance_dim", 1280))
+        self.d_dyn = int(meta["input"].get("dynamic_dim", 0))  # models from before dynamic images: none
+        self.dynamic_every = int(meta["input"].get("dynamic_every", 0))
+        if self.head_input not in ("window_stats", "frames"):
+            raise ValueError(f"{meta_path}: head.input {self.head_input!r} is not one this code serves "
+                             "('window_stats' or 'frames')")
+        if self.d_dyn and (self.dynamic_every < 1 or self.head_input != "window_stats"):
+            raise ValueError(f"{meta_path}: dynamic_dim {self.d_dyn} needs dynamic_every >= 1 and a window_stats head")
         cal = meta.get("calibration", {})
         self.temperature = float(cal.get("temperature", 1.0))
         self.threshold = float(cal.get("abstain_threshold", 0.5))
@@ -103,7 +110,7 @@ class ClipClassifier:
         idx = window_indices(len(feats), self.frames, self.stride, pad=not pooled)
         probs = np.zeros((len(idx), len(self.labels)))
         for k, ii in enumerate(idx):
-            x = window_stats(feats[ii], self.d_app) if pooled else feats[ii]
+            x = window_stats(feats[ii], self.d_app, self.d_dyn) if pooled else feats[ii]
             self._head.set_tensor(self._hin["index"], x[None].astype(np.float32))
             self._head.invoke()
             probs[k] = self._head.get_tensor(self._hout["index"])[0]
@@ -135,7 +142,8 @@ class ClipClassifier:
     def classify_video(self, path: str | os.PathLike[str], max_seconds: float | None = None) -> dict:
         self._require()
         t0 = time.perf_counter()
-        clip = decode_sampled(path, self.fps, self.size, max_seconds or self.max_seconds)
+        clip = decode_sampled(path, self.fps, self.size, max_seconds or self.max_seconds,
+                              dynamic_every=self.dynamic_every)
         t1 = time.perf_counter()
         feats = frame_features(clip, self.encoder)
         t2 = time.perf_counter()
