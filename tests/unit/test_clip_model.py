@@ -157,3 +157,19 @@ def test_gui_rolling_clip_decision(tmp_path: Path):
     cap.release()
     assert out and all(d.scope == "Last 2 s" and d.risk_level in ("High", "Medium", "Low") for d in out)
     assert out[-1].explanation.startswith("clip model ")
+
+
+def test_a_clip_model_with_inputs_this_code_does_not_serve_is_refused(tmp_path: Path):
+    import shutil
+
+    for change, message in [(lambda m: m["head"].update(input="optical_flow_video"), "head.input"),
+                            (lambda m: m["input"].update(dynamic_every=0), "dynamic_every")]:
+        d = tmp_path / "m"
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.copytree(MODEL, d)
+        meta = json.loads((d / "metadata.json").read_text())
+        meta["input"].setdefault("dynamic_dim", 2560)
+        change(meta)
+        (d / "metadata.json").write_text(json.dumps(meta))
+        with pytest.raises(ValueError, match=message):
+            ClipClassifier().load_model(d)
