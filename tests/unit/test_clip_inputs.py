@@ -203,3 +203,19 @@ def test_dynamic_imager_running_sums_equal_the_weighted_sum():
     assert np.abs(im2.take(x[-1]).astype(float) - ref).max() <= 1.0  # a kept frame off the grid is added by take
     with pytest.raises(ValueError, match="no frame"):
         DynamicImager(16).take()
+
+
+def test_time_grid_keeps_one_frame_per_step_and_skips_what_a_jump_missed():
+    from crimecast.vision.clip_features import TimeGrid
+
+    def taken(times, grid):
+        out = []
+        for t in times:
+            if grid.due(t):
+                grid.mark(t)
+                out.append(round(t, 3))
+        return out
+
+    assert taken([i / 30 for i in range(31)], TimeGrid(0.2, start=0.0)) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    # a feed: the grid starts at its first frame; after a jump it keeps its phase (0.5 + k·0.2), skipping the gap
+    assert taken([0.5, 0.55, 0.7, 3.0, 3.05, 3.1, 3.2], TimeGrid(0.2)) == [0.5, 0.7, 3.0, 3.1]

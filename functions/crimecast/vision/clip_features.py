@@ -28,6 +28,26 @@ MAX_DECODED_PIXELS = 8e9
 DYN_MAX_FPS = 30.0  # a dynamic image pools the source frames on a grid of at most this rate (a 60-fps file: every 2nd)
 
 
+class TimeGrid:
+    """Which frames of a stream fall on a grid of one per `step` seconds: a frame is due once its time reaches the
+    next grid point, and after a due frame the grid moves past it (a variable-rate file that jumps ahead skips the
+    points it missed). The grid starts at `start` (a file: 0 s) or at the first frame offered (None: a live feed).
+    The one rule for the kept frames of a file (`decode_sampled`) or a feed (`RollingClip`) and for the frames a
+    dynamic image pools (`DynamicImager`)."""
+
+    def __init__(self, step: float, start: float | None = None) -> None:
+        self.step, self.next_t = float(step), start
+
+    def due(self, t: float) -> bool:
+        return self.next_t is None or t + 1e-6 >= self.next_t
+
+    def mark(self, t: float) -> None:
+        """The frame at time t was taken: move to the next grid point after it."""
+        self.next_t = (self.next_t if self.next_t is not None else t) + self.step
+        while self.next_t <= t:
+            self.next_t += self.step
+
+
 def dynamic_image(frames: list[np.ndarray] | np.ndarray) -> np.ndarray:
     """Approximate rank pooling of T RGB uint8 frames (T, S, S, 3) → one uint8 image: sum_t (2t - T - 1) frame_t,
     scaled to 0..255 by its own minimum and maximum (Bilen et al. 2016). Fewer than two frames, or no change
@@ -49,8 +69,7 @@ class DynamicImager:
     frames 1..t, sum_t (2t - T - 1) f_t = (T + 1) C_T - 2 sum_t C_t."""
 
     def __init__(self, size: int, max_fps: float = DYN_MAX_FPS) -> None:
-        self.size, self.step = int(size), 1.0 / max_fps
-        self.next_t: float | None = None
+        self.size, self.grid = int(size), TimeGrid(1.0 / max_fps)
         self._reset()
 
     def _reset(self) -> None:
@@ -60,7 +79,7 @@ class DynamicImager:
 
     def wants(self, t: float) -> bool:
         """Whether a source frame at time t is on the pooling grid (call `push` with it, resized, if so)."""
-        return self.next_t is None or t + 1e-4 >= self.next_t
+        return self.grid.due(t)
 
     def _add(self, small_rgb: np.ndarray) -> None:
         import cv2
@@ -74,9 +93,7 @@ class DynamicImager:
 
     def push(self, t: float, small_rgb: np.ndarray) -> None:
         self._add(small_rgb)
-        self.next_t = (self.next_t if self.next_t is not None else t) + self.step
-        while self.next_t <= t - self.step:  # a variable-rate file jumped ahead
-            self.next_t += self.step
+        self.grid.mark(t)
 
     def take(self, small_rgb: np.ndarray | None = None) -> np.ndarray:
         """The dynamic image ending at the kept frame: the last one pushed, or `small_rgb` (added now: a kept frame
@@ -144,8 +161,8 @@ def decode_sampled(path: str | os.PathLike[str], sample_fps: float, size: int, m
                 budget_note = f"decode budget for {width}×{height} at {src_fps:g} fps"
         rgb, grey, times, dyn = [], [], [], []
         imager = DynamicImager(size) if dynamic_every > 0 else None
-        truncated, next_t, idx, last_t = False, 0.0, 0, -1.0
-        step = 1.0 / sample_fps
+        truncated, idx, last_t = False, 0, -1.0
+        grid = TimeGrid(1.0 / sample_fps, start=0.0)
         while True:
             if not cap.grab():
                 break
@@ -156,7 +173,7 @@ def decode_sampled(path: str | os.PathLike[str], sample_fps: float, size: int, m
                 break
             if t <= last_t:
                 continue
-            keep = t + 1e-6 >= next_t
+            keep = grid.due(t)
             pool = imager is not None and imager.wants(t)
             if not (keep or pool):
                 continue
@@ -178,9 +195,7 @@ def decode_sampled(path: str | os.PathLike[str], sample_fps: float, size: int, m
             height, width = frame.shape[:2]  # after OpenCV's automatic rotation
             times.append(round(t, 3))
             last_t = t
-            next_t = next_t + step
-            while next_t <= t:  # a variable-rate file jumped ahead: keep the grid, skip the missed slots
-                next_t += step
+            grid.mark(t)
         if duration is not None and duration > max_seconds:
             truncated = True
     finally:

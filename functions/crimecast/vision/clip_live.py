@@ -13,7 +13,7 @@ from collections import deque
 
 import numpy as np
 
-from crimecast.vision.clip_features import DynamicImager
+from crimecast.vision.clip_features import DynamicImager, TimeGrid
 from crimecast.vision.clip_motion import MOTION_DIM, motion_features, to_grey_small
 
 
@@ -27,7 +27,7 @@ class RollingClip:
         self.buf: deque[tuple[float, np.ndarray]] = deque()
         self.prev_grey: np.ndarray | None = None
         self.prev_t: float | None = None
-        self.next_t: float | None = None
+        self.grid = TimeGrid(1.0 / self.clf.fps)  # type: ignore[attr-defined]
         self.kept = 0
         every = int(getattr(self.clf, "dynamic_every", 0) or 0)
         self.imager = DynamicImager(self.clf.size) if every > 0 else None  # type: ignore[attr-defined]
@@ -40,7 +40,7 @@ class RollingClip:
         clf = self.clf
         if self.prev_t is not None and t < self.prev_t:  # time went backwards: a new source
             self.reset()
-        keep = self.next_t is None or t + 1e-6 >= self.next_t
+        keep = self.grid.due(t)
         pool = self.imager is not None and self.imager.wants(t)
         if not (keep or pool):
             return None
@@ -50,10 +50,7 @@ class RollingClip:
             self.imager.push(t, small)  # type: ignore[union-attr]
         if not keep:
             return None
-        step = 1.0 / clf.fps  # type: ignore[attr-defined]
-        self.next_t = (self.next_t if self.next_t is not None else t) + step
-        while self.next_t <= t:
-            self.next_t += step
+        self.grid.mark(t)
         app = clf.encoder.encode(small[None])[0]  # type: ignore[attr-defined]
         parts = [app]
         if self.imager is not None:
