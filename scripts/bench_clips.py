@@ -52,6 +52,7 @@ def pooled_baselines(df, feats, seeds: int, d_app: int, d_dyn: int = 0) -> list[
     """Clip-level pooled features (every frame of the clip) → scikit-learn models: the ANCHORS.md protocol."""
     import lightgbm as lgb
     from crimecast.vision.clip_features import window_stats
+    from crimecast_training.clip_head import stats_split
     from crimecast_training.data import group_folds
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -59,7 +60,7 @@ def pooled_baselines(df, feats, seeds: int, d_app: int, d_dyn: int = 0) -> list[
 
     y = df["y"].to_numpy()
     stats = np.stack([window_stats(f, d_app, d_dyn) for f in feats])
-    cut, cut_dyn = 3 * d_app, 3 * (d_app + d_dyn)
+    cut, cut_dyn = stats_split(d_app, d_dyn)  # where appearance / dynamic-image statistics end
     rows = []
     for name, cols, make in [
         ("frame features mean+max+change, logistic regression (ANCHORS protocol)", slice(0, cut),
