@@ -227,6 +227,9 @@ def main() -> int:
     ap.add_argument("--holdout", type=int, default=10, help="simulated unseen-group splits (0: skip)")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
+    if args.seeds < 1 or args.head_seeds < 1 or args.holdout < 0:
+        ap.error(f"--seeds and --head-seeds must be >= 1 and --holdout >= 0 (got {args.seeds}, {args.head_seeds}, "
+                 f"{args.holdout})")
     from benchlib import machine, write_section
     from crimecast_training.clip import appearance_dim, config_from_metadata, dynamic_dim, encoder_name, prepare
 
@@ -238,14 +241,16 @@ def main() -> int:
     if args.reuse and cache.exists():
         cached = json.loads(cache.read_text())
         rows, held = [(n, r) for n, r in cached["rows"]], cached.get("holdout", [])
+        rows_s = cached.get("seconds")
         df, _feats, _enc, _ = prepare(args.clips, cfg)
     else:
         df, feats, _enc, _ = prepare(args.clips, cfg)
         rows = pooled_baselines(df, feats, args.seeds, appearance_dim(cfg), dynamic_dim(cfg))
         rows += head_rows(df, feats, args.head_seeds, [v for v in args.variants.split(",") if v], cfg, args.clips)
         held = holdout(df, feats, cfg, args.holdout) if args.holdout else []
+        rows_s = round(time.perf_counter() - t0)
         cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps({"rows": rows, "holdout": held}))
+        cache.write_text(json.dumps({"rows": rows, "holdout": held, "seconds": rows_s}))
     if args.rows_only:
         return 0
     v = meta["validation"]
@@ -259,7 +264,9 @@ def main() -> int:
     sh = v["shipped_threshold_on_oof_seed0"]
     rel = lambda p: os.path.relpath(p, ROOT)  # noqa: E731
     lines = [f"Machine: {machine()}. Data: `{rel(args.clips)}` ({len(df)} clips, {df['group_id'].nunique()} groups). "
-             f"Model: `{rel(args.model)}` ({meta['version']}). Bench time {time.perf_counter() - t0:.0f} s.",
+             f"Model: `{rel(args.model)}` ({meta['version']}). Bench time {time.perf_counter() - t0:.0f} s"
+             + (f" (`--reuse`: the CV and hold-out rows come from the cache, computed in "
+                f"{rows_s if rows_s is not None else 'an unrecorded number of'} s)." if args.reuse else "."),
              "",
              "5-fold group CV (by group_id, stratified by source × class: the image trainer's folds), "
              f"baselines over {args.seeds} fold seeds, head ablations over {args.head_seeds}, mean ± sd. "

@@ -210,3 +210,16 @@ def test_mirrored_clips_share_their_clips_weight():
     assert np.allclose(per_clip, per_clip[0])
     assert np.allclose(np.array(per_clip) / wm.sum(), 1 / 3)
     assert np.allclose([w[yy == c].sum() / w.sum() for c in range(3)], 1 / 3)
+
+
+def test_bench_clips_refuses_negative_split_and_seed_counts_before_any_work():
+    import subprocess
+    import sys
+
+    from testlib import ROOT
+
+    for bad in (["--holdout", "-1"], ["--seeds", "0"], ["--head-seeds", "0"]):
+        r = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_clips.py"), *bad, "--no-write"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2, (bad, r.stderr[-300:])
+        assert "must be >= 1" in r.stderr and bad[1] in r.stderr
