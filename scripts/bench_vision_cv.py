@@ -68,13 +68,13 @@ def run_frozen(args: argparse.Namespace) -> dict:
     views = frozen.features(x, args.size, args.pool, CACHE, backbones=args.backbones)
     t_feat = time.perf_counter() - t0
     runs = validation.repeated_cv(df, views, 5, args.repeats, args.c, 0, log=lambda m: print(m, file=sys.stderr),
-                                mirror=args.mirror)
+                                mirror=args.mirror, weighting=args.weighting)
     t, bias, info = validation.calibrate_runs(runs, y, 0.90)
-    loso = validation.leave_one_source_out(df, views, args.c, t, bias, mirror=args.mirror)
+    loso = validation.leave_one_source_out(df, views, args.c, t, bias, mirror=args.mirror, weighting=args.weighting)
     f1 = [classification_report(y, r["oof"].argmax(1), ["High", "Medium", "Low"])["macro_f1"] for r in runs]
     src = df["source"].to_numpy()
     row = {"kind": "frozen", "size": args.size, "pool": args.pool, "c": args.c, "repeats": args.repeats,
-           "mirror": args.mirror, "backbones": args.backbones,
+           "mirror": args.mirror, "backbones": args.backbones, "weighting": args.weighting,
            "macro_f1_mean": round(float(np.mean(f1)), 4), "macro_f1_sd": round(float(np.std(f1)), 4),
            "macro_f1_seed0": f1[0], "high_recall_argmax": classification_report(
                y, runs[0]["oof"].argmax(1), ["High", "Medium", "Low"])["per_class"]["High"]["recall"],
@@ -84,7 +84,8 @@ def run_frozen(args: argparse.Namespace) -> dict:
            "loso": loso, "curve": validation.recall_precision_curve(runs, y),
            "feature_seconds": round(t_feat), "seconds": round(time.perf_counter() - t0)}
     return _save(row, runs[0]["oof"], f"frozen-{args.size}-{args.pool}-c{args.c}" + ("-mirror" if args.mirror else "")
-                 + ("" if args.backbones == "lite0" else "-" + frozen.backbones_tag(args.backbones)))
+                 + ("" if args.backbones == "lite0" else "-" + frozen.backbones_tag(args.backbones))
+                 + ("" if args.weighting == "class" else f"-{args.weighting}"))
 
 
 def run_holdout(args: argparse.Namespace) -> dict:
@@ -105,8 +106,11 @@ def run_holdout(args: argparse.Namespace) -> dict:
         tr, te = group_split(df, args.frac, seed)
         dtr, vtr = df.iloc[tr].reset_index(drop=True), [v[tr] for v in views]
         ytr, yte = dtr["y"].to_numpy(), df["y"].to_numpy()[te]
-        runs = validation.repeated_cv(dtr, vtr, 5, args.repeats, args.c, 0, log=lambda m: None, mirror=args.mirror)
-        w, b = frozen.fit_head(np.concatenate(vtr), np.concatenate([ytr] * len(vtr)), args.c)
+        runs = validation.repeated_cv(dtr, vtr, 5, args.repeats, args.c, 0, log=lambda m: None, mirror=args.mirror,
+                                      weighting=args.weighting)
+        g = validation.head_groups(dtr, args.weighting)
+        w, b = frozen.fit_head(np.concatenate(vtr), np.concatenate([ytr] * len(vtr)), args.c,
+                               groups=None if g is None else np.concatenate([g] * len(vtr)))
         raw = frozen.head_probs(frozen.served_features(views, args.mirror)[te], w, b)
         for need in needs:  # the same runs and head; only the High rule's recall promise differs
             t, bias, _info = validation.calibrate_runs(runs, ytr, need)
@@ -120,7 +124,8 @@ def run_holdout(args: argparse.Namespace) -> dict:
     for need in needs:
         a = {k: np.array([r[k] for r in per[need]]) for k in ("macro_f1", "high_recall", "high_precision")}
         row = {"kind": "holdout", "size": args.size, "pool": args.pool, "c": args.c, "repeats": args.repeats,
-               "mirror": args.mirror, "backbones": args.backbones, "need": need, "frac": args.frac,
+               "mirror": args.mirror, "backbones": args.backbones, "weighting": args.weighting, "need": need,
+               "frac": args.frac,
                "splits": per[need],
                **{f"{k}_mean": round(float(v.mean()), 4) for k, v in a.items()},
                **{f"{k}_sd": round(float(v.std()), 4) for k, v in a.items()},
@@ -128,7 +133,8 @@ def run_holdout(args: argparse.Namespace) -> dict:
                                                 3),
                "seconds": round(time.perf_counter() - t0)}
         rows.append(_save(row, np.zeros(0), f"holdout-{args.size}-{args.pool}-c{args.c}"
-                          + ("-mirror" if args.mirror else "") + f"-need{need}"))
+                          + ("-mirror" if args.mirror else "") + f"-need{need}"
+                          + ("" if args.weighting == "class" else f"-{args.weighting}")))
     return rows[0]
 
 
@@ -183,7 +189,7 @@ def table(args: argparse.Namespace) -> str:
     latest: dict[tuple, dict] = {}
     for r in rows:
         key = ((r["kind"], r["size"], r["pool"], r["c"], r.get("mirror", False), r.get("backbones", "lite0"),
-                r.get("need", 0.9))
+                r.get("need", 0.9), r.get("weighting", "class"))
                if r["kind"] in ("frozen", "holdout")
                else (r["kind"], r["split"], r["epochs"], r["seed"]))
         latest[key] = r
@@ -201,7 +207,8 @@ def table(args: argparse.Namespace) -> str:
              "EfficientNet-Lite0 features, or *Lite0 ‖ Lite2@320*: those concatenated with EfficientNet-Lite2's on the "
              "image resized to 320 px (pooled head activations; the head is trained on the image and its mirror "
              "image as two samples; *served view*: what it predicts from), logistic regression (class-balanced, L2 1/C "
-             "on standardised features), nothing of the backbone trained; repeated "
+             "on standardised features; *group-balanced*: every `group_id` also weighs the same within its class, "
+             "whatever its number of images), nothing of the backbone trained; repeated "
              "over R fold seeds (mean ± sd). *At the shipped rule*: temperature + the High bias chosen so that High "
              "recall ≥ 0.90 holds on folds *not used to fit it* (cross-fitted; mean over fold seeds). LOSO: trained on "
              "three sources, tested on the fourth (macro-F1 over the classes that source has; argmax).\n",
@@ -265,11 +272,46 @@ def table(args: argparse.Namespace) -> str:
                          f"{r['macro_f1_sd']:.3f} ({min(f1):.3f}–{max(f1):.3f}) | {r['high_recall_mean']:.3f} ± "
                          f"{r['high_recall_sd']:.3f} ({min(rec):.3f}) | {r['high_precision_mean']:.3f} | "
                          f"{r['share_meeting_must_show']:.0%} |")
+    if args.write:
+        lines = _keep_earlier_rows(lines)
     text = "\n".join(lines) + "\n"
     print(text)
     if args.write:
         write_section(TITLE, text)
     return text
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _keep_earlier_rows(lines: list[str]) -> list[str]:
+    """The section's two result tables (CV rows: 14 cells, keyed by their first 6; hold-out rows: 7 cells, keyed by
+    their first 2) keep the rows that this run's raw results (.cache/bench_vision_cv.jsonl) do not hold, as they were
+    measured before, so a table rewritten on a fresh machine loses nothing; CV rows are re-sorted by the macro-F1 at
+    the shipped rule."""
+    import re
+
+    doc = ROOT / "docs" / "benchmarks.md"
+    m = re.search(rf"^## {re.escape(TITLE)}\n(.*?)(?=^## |\Z)", doc.read_text(), re.S | re.M) if doc.exists() else None
+    old = [ln for ln in (m.group(1).splitlines() if m else []) if ln.startswith("| ") and not ln.startswith("| head")
+           and not ln.startswith("| input")]
+    out = list(lines)
+    for width, key_n in ((14, 6), (7, 2)):
+        idx = [i for i, ln in enumerate(out) if ln.startswith("| ") and len(_cells(ln)) == width
+               and not ln.startswith(("| head", "| input"))]
+        have = {tuple(_cells(out[i])[:key_n]) for i in idx}
+        kept = [ln for ln in old if len(_cells(ln)) == width and tuple(_cells(ln)[:key_n]) not in have]
+        if not kept:
+            continue
+        rows = [out[i] for i in idx] + kept
+        if width == 14:
+            rows.sort(key=lambda ln: -float(_cells(ln)[8].split()[0]) if _cells(ln)[8][:1].isdigit() else 0.0)
+        at = idx[0] if idx else None
+        if at is None:  # the table has no new rows: its header is not in `lines`; keep the rows where they were
+            continue
+        out = out[:at] + rows + [ln for i, ln in enumerate(out) if i > at and i not in idx]
+    return out
 
 
 def frozen_spec(spec: str) -> None:
@@ -279,9 +321,10 @@ def frozen_spec(spec: str) -> None:
 
 
 def _nets(r: dict) -> str:
-    """"" for Lite0 alone (every earlier row), else ", Lite0 ‖ Lite2@320"."""
+    """"" for Lite0 alone (every earlier row), else ", Lite0 ‖ Lite2@320"; ", group-balanced" for that weighting."""
     spec = r.get("backbones", "lite0")
-    return "" if spec == "lite0" else ", " + " ‖ ".join(p.replace("lite", "Lite") for p in spec.split("+"))
+    nets = "" if spec == "lite0" else ", " + " ‖ ".join(p.replace("lite", "Lite") for p in spec.split("+"))
+    return nets + (", group-balanced" if r.get("weighting", "class") == "group" else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--repeats", type=int, default=5)
     f.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=False,
                    help="served features = mean over the image and its mirror image (train-classifier's default)")
+    f.add_argument("--weighting", choices=["group", "class"], default="class",
+                   help="head training weights, as train-classifier's --weighting (train-classifier's default: group)")
     f.add_argument("--backbones", default="lite0", help="frozen networks, e.g. lite0+lite2@320 (train-classifier's "
                                                         "default)")
     h = sub.add_parser("holdout", help="train on ~70 %% of the groups with the default pipeline, score the rest")
@@ -303,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     h.add_argument("--repeats", type=int, default=3)
     h.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True)
     h.add_argument("--backbones", default="lite0+lite2@320")
+    h.add_argument("--weighting", choices=["group", "class"], default="group",
+                   help="head training weights, as train-classifier's --weighting (default group)")
     h.add_argument("--need", type=float, nargs="+", default=[0.90],
                    help="High recall promise(s) of the High rule (train-classifier fits 0.90); one row each")
     h.add_argument("--frac", type=float, default=0.3)

@@ -51,6 +51,26 @@ def test_folded_head_equals_the_standardised_logistic_regression():
         frozen.fit_head(x[y < 2], y[y < 2], c=0.1)
 
 
+def test_group_balanced_weights_give_every_group_one_vote_within_its_class():
+    groups = np.array(["v1"] * 6 + ["v2"] * 2 + ["p1", "p2", "p3", "p4"])
+    y = np.array([0] * 6 + [0, 0] + [1, 1, 2, 2])
+    w = frozen.group_balanced_weights(groups, y)
+    assert np.isclose(w[:6].sum(), w[6:8].sum())  # a 6-frame video weighs what a 2-frame one does
+    assert np.allclose([w[y == k].sum() for k in range(3)], len(y) / 3)  # classes balanced, total n
+    assert np.allclose(frozen.group_balanced_weights(np.arange(12).astype(str), y),  # one image per group:
+                       len(y) / (3 * np.bincount(y)[y]))  # exactly sklearn's "balanced" class weights
+    # the head: a group that contributes many near-identical rows no longer outvotes the others
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (12, 4))
+    w1, b1 = frozen.fit_head(x, y, c=0.1, groups=groups)
+    w2, b2 = frozen.fit_head(x, y, c=0.1, sample_weight=w)
+    assert np.allclose(w1, w2) and np.allclose(b1, b2)
+    with pytest.raises(ValueError, match="not both"):
+        frozen.fit_head(x, y, c=0.1, sample_weight=w, groups=groups)
+    with pytest.raises(ValueError, match="weighting"):
+        validation.head_groups(__import__("pandas").DataFrame({"group_id": groups}), "videos")
+
+
 def test_ood_score_separates_unlike_features_from_training_like_ones():
     rng = np.random.default_rng(0)
     basis = np.abs(rng.normal(0, 1, (5, 64)))

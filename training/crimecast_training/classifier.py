@@ -85,9 +85,14 @@ def _resolve(cfg: TrainConfig) -> TrainConfig:
         # the High-recall rule over Lite0 alone under the same repeated group CV, for about twice the backbone work
         # (benchmarks.md, "Vision: training choices"); Lite0 alone in the quick test profile
         cfg.backbones = cfg.backbones or ("lite0" if cfg.quick else "lite0+lite2@320")
-        from crimecast_training.frozen import parse_backbones
+        # group-balanced head: every video or scene weighs the same within its class, however many frames it gave;
+        # +0.010 macro-F1 at the High-recall rule under the same repeated group CV (benchmarks.md)
+        cfg.weighting = cfg.weighting or "group"
+        from crimecast_training.frozen import WEIGHTINGS, parse_backbones
 
         parse_backbones(cfg.backbones)  # a bad spec fails here, before any work
+        if cfg.weighting not in WEIGHTINGS:
+            raise ValueError(f"--weighting {cfg.weighting!r}: expected one of {', '.join(WEIGHTINGS)}")
         if cfg.repeats < 1:
             raise ValueError(f"--repeats {cfg.repeats}: need at least 1")
         if cfg.c <= 0:

@@ -107,6 +107,10 @@ def _register_classifier(sub: argparse._SubParsersAction) -> None:  # type: igno
                    help="frozen head: frozen ImageNet networks whose pooled features are concatenated, joined by '+', "
                         "each optionally @SIZE (resized in the graph): lite0, lite2 (default lite0+lite2@320; lite0 "
                         "with --quick)")
+    t.add_argument("--weighting", choices=["group", "class"], default=None,
+                   help="frozen head: training weights of the head: group = every video or scene (group_id) weighs "
+                        "the same within its class, whatever its number of images (default); class = every image "
+                        "the same, classes balanced")
     t.add_argument("--keep-variants", action="store_true",
                    help="frozen head: keep model_float32/dynamic/int8.tflite beside model.tflite (for benchmarks)")
     t.add_argument("--cache-dir", default=None, help="decoded-image / feature cache (default .cache/classifier)")
@@ -119,7 +123,7 @@ def cmd_train_classifier(args: argparse.Namespace) -> int:
     cfg = TrainConfig(arch=args.arch, size=args.size, epochs=args.epochs, quick=args.quick, seed=args.seed,
                       views=args.views, folds=args.folds, head=args.head, pool=args.pool, c=args.c,
                       repeats=args.repeats, mirror=args.mirror, backbones=args.backbones,
-                      keep_variants=args.keep_variants,
+                      weighting=args.weighting, keep_variants=args.keep_variants,
                       cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                       command="crimecast " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["train-classifier"]
                       else None)

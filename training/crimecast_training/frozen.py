@@ -203,16 +203,37 @@ def features(x: np.ndarray, size: int, pool: str, cache_dir: Path | None, thread
 
 
 # ---------------------------------------------------------------------------------------------- head
-def fit_head(x: np.ndarray, y: np.ndarray, c: float, seed: int = 0,
-             sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Multinomial logistic regression (L2 strength 1/c) on standardised features: class-balanced, or weighted by
-    `sample_weight` where given (the caller balances). Returns (W, b) acting on the *raw* features:
-    logits = x @ W + b (the standardisation is folded in)."""
+WEIGHTINGS = ("group", "class")
+
+
+def group_balanced_weights(groups: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-row training weights: every group (a source video or scene) weighs the same within its class, whatever
+    its number of frames (1 / its row count), and the classes are balanced (each totals len(y) / 3). Without this a
+    60-frame video counts 60 times as much as a one-photo scene, and the head learns most from the videos it has most
+    frames of, not from the variety of cameras."""
+    _, inv, cnt = np.unique(np.asarray(groups).astype(str), return_inverse=True, return_counts=True)
+    w = 1.0 / cnt[inv]
+    for k in np.unique(y):
+        m = y == k
+        w[m] *= len(y) / (3 * w[m].sum())
+    return w
+
+
+def fit_head(x: np.ndarray, y: np.ndarray, c: float, seed: int = 0, sample_weight: np.ndarray | None = None,
+             groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression (L2 strength 1/c) on standardised features: class-balanced; with `groups`
+    (one id per row) group- and class-balanced (`group_balanced_weights`); or weighted by `sample_weight` (the
+    caller balances). Returns (W, b) acting on the *raw* features: logits = x @ W + b (the standardisation is
+    folded in)."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
+    if groups is not None:
+        if sample_weight is not None:
+            raise ValueError("fit_head: give sample_weight or groups, not both")
+        sample_weight = group_balanced_weights(groups, y)
     mu = x.mean(0)
     sd = x.std(0) + 1e-3
     m = LogisticRegression(C=c, class_weight=None if sample_weight is not None else "balanced", max_iter=500,
@@ -234,20 +255,21 @@ def head_probs(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def fit_train_predict(views: list[np.ndarray], y: np.ndarray, tr: np.ndarray, te: np.ndarray, c: float,
-                      seed: int = 0, mirror: bool = False) -> np.ndarray:
-    """Head trained on every view of the images `tr`, probabilities of `te` as the shipped graph sees them
-    (served_features)."""
-    w, b = fit_head(np.concatenate([v[tr] for v in views]), np.concatenate([y[tr]] * len(views)), c, seed)
+                      seed: int = 0, mirror: bool = False, groups: np.ndarray | None = None) -> np.ndarray:
+    """Head trained on every view of the images `tr` (group-balanced where `groups`, one id per image, is given),
+    probabilities of `te` as the shipped graph sees them (served_features)."""
+    g = None if groups is None else np.concatenate([np.asarray(groups)[tr]] * len(views))
+    w, b = fit_head(np.concatenate([v[tr] for v in views]), np.concatenate([y[tr]] * len(views)), c, seed, groups=g)
     return head_probs(served_features(views, mirror)[te], w, b)
 
 
 def cross_val_probs(views: list[np.ndarray], y: np.ndarray, folds: np.ndarray, c: float, seed: int = 0,
-                    mirror: bool = False) -> np.ndarray:
+                    mirror: bool = False, groups: np.ndarray | None = None) -> np.ndarray:
     """Out-of-fold probabilities: each fold predicted by a head that never saw its groups."""
     oof = np.zeros((len(y), 3))
     for f in range(int(folds.max()) + 1):
         tr, te = np.nonzero(folds != f)[0], np.nonzero(folds == f)[0]
-        oof[te] = fit_train_predict(views, y, tr, te, c, seed, mirror)
+        oof[te] = fit_train_predict(views, y, tr, te, c, seed, mirror, groups)
     return oof
 
 

@@ -29,7 +29,10 @@ def render(meta: dict) -> str:
              f"- Architecture: {meta['arch']}, head `{meta.get('head', 'finetune')}` at {meta['input']['size']} px "
              f"(pooling {tr.get('pool', 'avg')}): frozen ImageNet features of {_backbones(tr.get('backbones'))}"
              + (" (the mean over the image and its mirror image)" if tr.get("mirror") else "")
-             + f" + logistic regression (C {tr.get('c')}) + an out-of-distribution score, one TFLite graph run by "
+             + f" + logistic regression (C {tr.get('c')}"
+             + (", group-balanced: every video or scene weighs the same within its class"
+                if tr.get("weighting") == "group" else "")
+             + ") + an out-of-distribution score, one TFLite graph run by "
              f"LiteRT (default variant {meta['default_variant']}, the fastest of those within 0.01 of the float "
              "head's in-sample macro-F1).",
              f"- Trained on: **{t.get('kind', 'unknown')}** images, {t.get('n_items')} from "

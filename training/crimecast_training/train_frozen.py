@@ -92,7 +92,8 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
     views = frozen.features(x, cfg.size, cfg.pool, cfg.cache_dir, threads, backbones=cfg.backbones)
     t_feat = time.perf_counter() - t_fit
     served = frozen.served_features(views, cfg.mirror)  # what the shipped graph's head sees
-    runs = validation.repeated_cv(df, views, n_folds, cfg.repeats, cfg.c, cfg.seed, log, cfg.mirror)
+    runs = validation.repeated_cv(df, views, n_folds, cfg.repeats, cfg.c, cfg.seed, log, cfg.mirror,
+                                  cfg.weighting)
     temperature, bias, bias_info = validation.calibrate_runs(runs, y, cfg.high_recall_target)
     bvec = np.array([bias, 0.0, 0.0])
     cf = bias_info["cross_fitted"]
@@ -101,7 +102,8 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
     argmax_f1 = [classification_report(y, r["oof"].argmax(1), LABELS)["macro_f1"] for r in runs]
     at_bias = [high_tradeoff(r["p"], y, bias) for r in runs]
     curve = validation.recall_precision_curve(runs, y)
-    loso = validation.leave_one_source_out(df, views, cfg.c, temperature, bias, cfg.seed, cfg.mirror)
+    loso = validation.leave_one_source_out(df, views, cfg.c, temperature, bias, cfg.seed, cfg.mirror,
+                                             cfg.weighting)
     p0 = runs[0]["p"]
     unsure = p0[np.arange(len(y)), decide(p0, bvec)] < cfg.abstain_threshold
     pred0 = decide(p0, bvec)
@@ -117,7 +119,9 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
     real_ood = validation.cross_fitted_ood(served, runs[0]["folds"])
     ood_threshold = float(np.quantile(real_ood, OOD_QUANTILE))
     # the shipped head and OOD statistics, on all images
-    w, b = frozen.fit_head(np.concatenate(views), np.concatenate([y] * len(views)), cfg.c, cfg.seed)
+    groups = validation.head_groups(df, cfg.weighting)
+    w, b = frozen.fit_head(np.concatenate(views), np.concatenate([y] * len(views)), cfg.c, cfg.seed,
+                           groups=None if groups is None else np.concatenate([groups] * len(views)))
     ood = frozen.fit_ood(served)
     fit_s = time.perf_counter() - t_fit
     model = frozen.build_shipped(cfg.size, cfg.pool, w, b, ood, cfg.mirror, cfg.backbones)
@@ -218,7 +222,7 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
                          "repeats": cfg.repeats, "classes": {k: int(v) for k, v in df["risk"].value_counts().items()},
                          "sources": sorted(df["source"].unique().tolist()), "labels_sha256_16": labels_hash,
                          "data": data, "epochs": 0, "views": len(views), "pool": cfg.pool, "mirror": cfg.mirror,
-                         "backbones": cfg.backbones,
+                         "backbones": cfg.backbones, "weighting": cfg.weighting,
                          "c": cfg.c,
                          "history": [], "quick": cfg.quick, "seed": cfg.seed, "feature_seconds": round(t_feat, 1),
                          "fit_seconds": round(fit_s, 1), "total_seconds": round(time.perf_counter() - t_start, 1)},

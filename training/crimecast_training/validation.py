@@ -15,15 +15,24 @@ from crimecast_training.data import LABELS, group_folds
 TARGETS = tuple(round(0.90 + 0.005 * i, 3) for i in range(17))  # 0.900, 0.905, …, 0.980
 
 
+def head_groups(df: pd.DataFrame, weighting: str) -> np.ndarray | None:
+    """What the head's training weights balance over (frozen.fit_head's `groups`): the images' group ids for
+    "group", nothing (classes only) for "class"."""
+    if weighting not in frozen.WEIGHTINGS:
+        raise ValueError(f"unknown weighting {weighting!r}; expected one of {frozen.WEIGHTINGS}")
+    return df["group_id"].to_numpy() if weighting == "group" else None
+
+
 def repeated_cv(df: pd.DataFrame, views: list[np.ndarray], k: int, repeats: int, c: float, seed: int = 0,
-                log=print, mirror: bool = False) -> list[dict]:  # noqa: ANN001
+                log=print, mirror: bool = False, weighting: str = "class") -> list[dict]:  # noqa: ANN001
     """One entry per fold seed: {"seed", "folds", "oof"} with out-of-fold probabilities of every image (as the
     shipped graph sees it: `mirror` = the mean of its original and mirrored features)."""
     y = df["y"].to_numpy()
+    groups = head_groups(df, weighting)
     out = []
     for r in range(repeats):
         folds = group_folds(df, k, seed + r)
-        oof = frozen.cross_val_probs(views, y, folds, c, seed, mirror)
+        oof = frozen.cross_val_probs(views, y, folds, c, seed, mirror, groups)
         f1 = classification_report(y, oof.argmax(1), LABELS)["macro_f1"]
         log(f"group CV fold seed {seed + r}: out-of-fold macro-F1 {f1:.3f} (argmax)")
         out.append({"seed": seed + r, "folds": folds, "oof": oof})
@@ -31,9 +40,10 @@ def repeated_cv(df: pd.DataFrame, views: list[np.ndarray], k: int, repeats: int,
 
 
 def leave_one_source_out(df: pd.DataFrame, views: list[np.ndarray], c: float, temperature: float, bias: float,
-                         seed: int = 0, mirror: bool = False) -> dict:
+                         seed: int = 0, mirror: bool = False, weighting: str = "class") -> dict:
     """Train on every other source, test on one (macro-F1 over the classes that source has)."""
     y, src = df["y"].to_numpy(), df["source"].to_numpy()
+    groups = head_groups(df, weighting)
     rows = {}
     sources = sorted(set(src))
     if len(sources) < 2:
@@ -43,7 +53,7 @@ def leave_one_source_out(df: pd.DataFrame, views: list[np.ndarray], c: float, te
         if len(set(y[tr])) < 3:
             rows[s] = {"n": int(len(te)), "skipped": "the other sources lack a class"}
             continue
-        p = apply_temperature(frozen.fit_train_predict(views, y, tr, te, c, seed, mirror), temperature)
+        p = apply_temperature(frozen.fit_train_predict(views, y, tr, te, c, seed, mirror, groups), temperature)
         rep = classification_report(y[te], p.argmax(1), LABELS)
         repb = classification_report(y[te], decide(p, np.array([bias, 0, 0])), LABELS)
         rows[s] = {"n": int(len(te)), "macro_f1": rep["macro_f1"], "accuracy": rep["accuracy"],
