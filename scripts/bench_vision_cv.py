@@ -108,9 +108,12 @@ def run_holdout(args: argparse.Namespace) -> dict:
         ytr, yte = dtr["y"].to_numpy(), df["y"].to_numpy()[te]
         runs = validation.repeated_cv(dtr, vtr, 5, args.repeats, args.c, 0, log=lambda m: None, mirror=args.mirror,
                                       weighting=args.weighting)
-        g = validation.head_groups(dtr, args.weighting)
-        w, b = frozen.fit_head(np.concatenate(vtr), np.concatenate([ytr] * len(vtr)), args.c,
-                               groups=None if g is None else np.concatenate([g] * len(vtr)))
+        if args.served_head == "folds":
+            w, b = frozen.mean_head([h for r in runs for h in r["heads"]])
+        else:
+            g = validation.head_groups(dtr, args.weighting)
+            w, b = frozen.fit_head(np.concatenate(vtr), np.concatenate([ytr] * len(vtr)), args.c,
+                                   groups=None if g is None else np.concatenate([g] * len(vtr)))
         raw = frozen.head_probs(frozen.served_features(views, args.mirror)[te], w, b)
         for need in needs:  # the same runs and head; only the High rule's recall promise differs
             t, bias, _info = validation.calibrate_runs(runs, ytr, need)
@@ -124,7 +127,8 @@ def run_holdout(args: argparse.Namespace) -> dict:
     for need in needs:
         a = {k: np.array([r[k] for r in per[need]]) for k in ("macro_f1", "high_recall", "high_precision")}
         row = {"kind": "holdout", "size": args.size, "pool": args.pool, "c": args.c, "repeats": args.repeats,
-               "mirror": args.mirror, "backbones": args.backbones, "weighting": args.weighting, "need": need,
+               "mirror": args.mirror, "backbones": args.backbones, "weighting": args.weighting,
+               "served_head": args.served_head, "need": need,
                "frac": args.frac,
                "splits": per[need],
                **{f"{k}_mean": round(float(v.mean()), 4) for k, v in a.items()},
@@ -134,7 +138,8 @@ def run_holdout(args: argparse.Namespace) -> dict:
                "seconds": round(time.perf_counter() - t0)}
         rows.append(_save(row, np.zeros(0), f"holdout-{args.size}-{args.pool}-c{args.c}"
                           + ("-mirror" if args.mirror else "") + f"-need{need}"
-                          + ("" if args.weighting == "class" else f"-{args.weighting}")))
+                          + ("" if args.weighting == "class" else f"-{args.weighting}")
+                          + ("" if args.served_head == "all" else f"-{args.served_head}")))
     return rows[0]
 
 
@@ -189,7 +194,7 @@ def table(args: argparse.Namespace) -> str:
     latest: dict[tuple, dict] = {}
     for r in rows:
         key = ((r["kind"], r["size"], r["pool"], r["c"], r.get("mirror", False), r.get("backbones", "lite0"),
-                r.get("need", 0.9), r.get("weighting", "class"))
+                r.get("need", 0.9), r.get("weighting", "class"), r.get("served_head", "all"))
                if r["kind"] in ("frozen", "holdout")
                else (r["kind"], r["split"], r["epochs"], r["seed"]))
         latest[key] = r
@@ -267,6 +272,7 @@ def table(args: argparse.Namespace) -> str:
             rec = [x["high_recall"] for x in r["splits"]]
             view = "mean of image + mirror" if r.get("mirror") else "image"
             rule = "" if r.get("need", 0.9) == 0.9 else f" (High rule promising recall {r['need']:.2f})"
+            rule += ", served head: mean of the CV fold heads" if r.get("served_head", "all") == "folds" else ""
             lines.append(f"| {r['size']} px {r['pool']}{_nets(r)}{rule} | {view} | {len(f1)} | "
                          f"{r['macro_f1_mean']:.3f} ± "
                          f"{r['macro_f1_sd']:.3f} ({min(f1):.3f}–{max(f1):.3f}) | {r['high_recall_mean']:.3f} ± "
@@ -350,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     h.add_argument("--backbones", default="lite0+lite2@320")
     h.add_argument("--weighting", choices=["group", "class"], default="group",
                    help="head training weights, as train-classifier's --weighting (default group)")
+    h.add_argument("--served-head", choices=["folds", "all"], default="folds",
+                   help="the head scored on the held-out groups, as train-classifier's --served-head (default folds)")
     h.add_argument("--need", type=float, nargs="+", default=[0.90],
                    help="High recall promise(s) of the High rule (train-classifier fits 0.90); one row each")
     h.add_argument("--frac", type=float, default=0.3)

@@ -91,6 +91,9 @@ def _resolve(cfg: TrainConfig) -> TrainConfig:
         from crimecast_training.frozen import WEIGHTINGS, parse_backbones
 
         parse_backbones(cfg.backbones)  # a bad spec fails here, before any work
+        cfg.served_head = cfg.served_head or "folds"
+        if cfg.served_head not in ("folds", "all"):
+            raise ValueError(f"--served-head {cfg.served_head!r}: expected folds or all")
         if cfg.weighting not in WEIGHTINGS:
             raise ValueError(f"--weighting {cfg.weighting!r}: expected one of {', '.join(WEIGHTINGS)}")
         if cfg.repeats < 1:

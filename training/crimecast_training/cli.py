@@ -111,6 +111,10 @@ def _register_classifier(sub: argparse._SubParsersAction) -> None:  # type: igno
                    help="frozen head: training weights of the head: group = every video or scene (group_id) weighs "
                         "the same within its class, whatever its number of images (default); class = every image "
                         "the same, classes balanced")
+    t.add_argument("--served-head", choices=["folds", "all"], default=None,
+                   help="frozen head: the served logistic regression: folds = the mean of the cross-validation's fold "
+                        "heads, the heads the temperature and High bias were fitted on (default); all = one head "
+                        "refitted on every image")
     t.add_argument("--keep-variants", action="store_true",
                    help="frozen head: keep model_float32/dynamic/int8.tflite beside model.tflite (for benchmarks)")
     t.add_argument("--cache-dir", default=None, help="decoded-image / feature cache (default .cache/classifier)")
@@ -123,7 +127,7 @@ def cmd_train_classifier(args: argparse.Namespace) -> int:
     cfg = TrainConfig(arch=args.arch, size=args.size, epochs=args.epochs, quick=args.quick, seed=args.seed,
                       views=args.views, folds=args.folds, head=args.head, pool=args.pool, c=args.c,
                       repeats=args.repeats, mirror=args.mirror, backbones=args.backbones,
-                      weighting=args.weighting, keep_variants=args.keep_variants,
+                      weighting=args.weighting, served_head=args.served_head, keep_variants=args.keep_variants,
                       cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                       command="crimecast " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["train-classifier"]
                       else None)

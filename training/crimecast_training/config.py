@@ -15,6 +15,7 @@ class TrainConfig:
     repeats: int | None = None  # frozen head: fold seeds of the repeated group cross-validation
     mirror: bool | None = None  # frozen head: the served features are the mean over the image and its mirror image
     backbones: str | None = None  # frozen head: "lite0+lite2@320" (default) | "lite0" (--quick): features concatenated
+    served_head: str | None = None  # frozen head: "folds" (the mean of the CV fold heads) | "all" (one head, all data)
     weighting: str | None = None  # frozen head: "group" (default: every video/scene weighs the same) | "class"
     epochs: int | None = None
     quick: bool = False

@@ -255,22 +255,32 @@ def head_probs(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def fit_train_predict(views: list[np.ndarray], y: np.ndarray, tr: np.ndarray, te: np.ndarray, c: float,
-                      seed: int = 0, mirror: bool = False, groups: np.ndarray | None = None) -> np.ndarray:
+                      seed: int = 0, mirror: bool = False, groups: np.ndarray | None = None,
+                      heads: list | None = None) -> np.ndarray:
     """Head trained on every view of the images `tr` (group-balanced where `groups`, one id per image, is given),
-    probabilities of `te` as the shipped graph sees them (served_features)."""
+    probabilities of `te` as the shipped graph sees them (served_features). `heads`: a list the fitted (W, b) is
+    appended to."""
     g = None if groups is None else np.concatenate([np.asarray(groups)[tr]] * len(views))
     w, b = fit_head(np.concatenate([v[tr] for v in views]), np.concatenate([y[tr]] * len(views)), c, seed, groups=g)
+    if heads is not None:
+        heads.append((w, b))
     return head_probs(served_features(views, mirror)[te], w, b)
 
 
 def cross_val_probs(views: list[np.ndarray], y: np.ndarray, folds: np.ndarray, c: float, seed: int = 0,
-                    mirror: bool = False, groups: np.ndarray | None = None) -> np.ndarray:
-    """Out-of-fold probabilities: each fold predicted by a head that never saw its groups."""
+                    mirror: bool = False, groups: np.ndarray | None = None, heads: list | None = None) -> np.ndarray:
+    """Out-of-fold probabilities: each fold predicted by a head that never saw its groups (each fold's (W, b)
+    appended to `heads` where given)."""
     oof = np.zeros((len(y), 3))
     for f in range(int(folds.max()) + 1):
         tr, te = np.nonzero(folds != f)[0], np.nonzero(folds == f)[0]
-        oof[te] = fit_train_predict(views, y, tr, te, c, seed, mirror, groups)
+        oof[te] = fit_train_predict(views, y, tr, te, c, seed, mirror, groups, heads)
     return oof
+
+
+def mean_head(heads: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """One linear head whose logits are the mean of `heads`' logits (their weights and biases averaged)."""
+    return (np.mean([w for w, _ in heads], 0).astype(np.float32), np.mean([b for _, b in heads], 0).astype(np.float32))
 
 
 # ---------------------------------------------------------------------------------------------- OOD

@@ -119,9 +119,12 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
     real_ood = validation.cross_fitted_ood(served, runs[0]["folds"])
     ood_threshold = float(np.quantile(real_ood, OOD_QUANTILE))
     # the shipped head and OOD statistics, on all images
-    groups = validation.head_groups(df, cfg.weighting)
-    w, b = frozen.fit_head(np.concatenate(views), np.concatenate([y] * len(views)), cfg.c, cfg.seed,
-                           groups=None if groups is None else np.concatenate([groups] * len(views)))
+    if cfg.served_head == "folds":  # the heads the temperature and High bias were fitted on, averaged
+        w, b = frozen.mean_head([h for r in runs for h in r["heads"]])
+    else:
+        groups = validation.head_groups(df, cfg.weighting)
+        w, b = frozen.fit_head(np.concatenate(views), np.concatenate([y] * len(views)), cfg.c, cfg.seed,
+                               groups=None if groups is None else np.concatenate([groups] * len(views)))
     ood = frozen.fit_ood(served)
     fit_s = time.perf_counter() - t_fit
     model = frozen.build_shipped(cfg.size, cfg.pool, w, b, ood, cfg.mirror, cfg.backbones)
@@ -223,6 +226,7 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
                          "sources": sorted(df["source"].unique().tolist()), "labels_sha256_16": labels_hash,
                          "data": data, "epochs": 0, "views": len(views), "pool": cfg.pool, "mirror": cfg.mirror,
                          "backbones": cfg.backbones, "weighting": cfg.weighting,
+                         "served_head": cfg.served_head,
                          "c": cfg.c,
                          "history": [], "quick": cfg.quick, "seed": cfg.seed, "feature_seconds": round(t_feat, 1),
                          "fit_seconds": round(fit_s, 1), "total_seconds": round(time.perf_counter() - t_start, 1)},

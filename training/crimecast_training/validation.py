@@ -25,17 +25,18 @@ def head_groups(df: pd.DataFrame, weighting: str) -> np.ndarray | None:
 
 def repeated_cv(df: pd.DataFrame, views: list[np.ndarray], k: int, repeats: int, c: float, seed: int = 0,
                 log=print, mirror: bool = False, weighting: str = "class") -> list[dict]:  # noqa: ANN001
-    """One entry per fold seed: {"seed", "folds", "oof"} with out-of-fold probabilities of every image (as the
-    shipped graph sees it: `mirror` = the mean of its original and mirrored features)."""
+    """One entry per fold seed: {"seed", "folds", "oof", "heads"}: out-of-fold probabilities of every image (as the
+    shipped graph sees it: `mirror` = the mean of its original and mirrored features) and the k fold heads (W, b)."""
     y = df["y"].to_numpy()
     groups = head_groups(df, weighting)
     out = []
     for r in range(repeats):
         folds = group_folds(df, k, seed + r)
-        oof = frozen.cross_val_probs(views, y, folds, c, seed, mirror, groups)
+        heads: list = []
+        oof = frozen.cross_val_probs(views, y, folds, c, seed, mirror, groups, heads)
         f1 = classification_report(y, oof.argmax(1), LABELS)["macro_f1"]
         log(f"group CV fold seed {seed + r}: out-of-fold macro-F1 {f1:.3f} (argmax)")
-        out.append({"seed": seed + r, "folds": folds, "oof": oof})
+        out.append({"seed": seed + r, "folds": folds, "oof": oof, "heads": heads})
     return out
 
 
