@@ -29,6 +29,8 @@ def test_metadata_describes_the_model(classifier_model_dir: Path):
     assert meta["preprocessing"]["channels"] == "RGB" and meta["input"]["size"] in (96, 224)
     # the exported int8 file was loaded by LiteRT during training and compared with Keras
     assert meta["variants"]["int8"]["max_abs_diff_vs_keras"] < 0.25
+    if meta["head"] == "frozen":  # the defaults: group-balanced weights, the mean of the CV fold heads served
+        assert (meta["training"]["weighting"], meta["training"]["served_head"]) == ("group", "folds")
 
 
 def test_predict_returns_level_and_confidence(clf: CrimeImageClassifier, synth_dir: Path):

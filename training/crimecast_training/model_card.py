@@ -32,6 +32,8 @@ def render(meta: dict) -> str:
              + f" + logistic regression (C {tr.get('c')}"
              + (", group-balanced: every video or scene weighs the same within its class"
                 if tr.get("weighting") == "group" else "")
+             + ("; the served head is the mean of the cross-validation's fold heads, the heads the temperature and "
+                "High bias were fitted on" if tr.get("served_head") == "folds" else "")
              + ") + an out-of-distribution score, one TFLite graph run by "
              f"LiteRT (default variant {meta['default_variant']}, the fastest of those within 0.01 of the float "
              "head's in-sample macro-F1).",
