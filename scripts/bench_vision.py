@@ -238,8 +238,11 @@ def main(argv: list[str] | None = None) -> int:
                 return "met" if cond else "NOT met"
 
             notes.append(
-                f"- `{cmd}` took {tr['total_seconds'] / 60:.1f} min wall on this shared 2-core box (features "
-                f"{tr['feature_seconds'] / 60:.1f} min of it; load from other jobs was high). Goals: repeated group-CV "
+                f"- `{cmd}` took {tr['total_seconds'] / 60:.1f} min wall on a 2-core box (features "
+                f"{tr['feature_seconds'] / 60:.1f} min of it"
+                + ("; they came from the feature cache: a cold run computes them first, about 2.5 min here"
+                   if tr["feature_seconds"] < 60 else "")
+                + "). Goals: repeated group-CV "
                 f"macro-F1 >= 0.78 {ok(v['macro_f1_argmax'] >= 0.78)} ({v['macro_f1_argmax']:.3f} argmax, "
                 f"{v['macro_f1']:.3f} at the shipped High rule); High recall >= 0.90 out of fold at the shipped rule "
                 f"{ok(v['high_recall'] >= 0.90)} ({v['high_recall']:.3f}) with precision >= 0.55 "

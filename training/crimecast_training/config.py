@@ -27,6 +27,9 @@ class TrainConfig:
     folds: int | None = None  # None: 5 for efficientnet_lite0 (0 with --quick); 0 = one group hold-out
     seed: int = 0
     high_recall_target: float = 0.9
+    # frozen head: the High bias is fitted for target + margin under cross-fitting, because on simulated unseen
+    # groups (bench_vision_cv.py holdout, 10 splits) the 0.90 rule delivered High recall 0.893 and a 0.92 rule 0.916
+    high_recall_margin: float = 0.02
     abstain_threshold: float = 0.5
     variants: list[str] = field(default_factory=lambda: ["float32", "dynamic", "int8"])
     keep_variants: bool = False  # frozen head: keep every exported variant file, not only model.tflite

@@ -94,7 +94,9 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
     served = frozen.served_features(views, cfg.mirror)  # what the shipped graph's head sees
     runs = validation.repeated_cv(df, views, n_folds, cfg.repeats, cfg.c, cfg.seed, log, cfg.mirror,
                                   cfg.weighting)
-    temperature, bias, bias_info = validation.calibrate_runs(runs, y, cfg.high_recall_target)
+    temperature, bias, bias_info = validation.calibrate_runs(runs, y,
+                                                             round(cfg.high_recall_target + cfg.high_recall_margin, 6))
+    bias_info |= {"promise": cfg.high_recall_target, "margin": cfg.high_recall_margin}
     bvec = np.array([bias, 0.0, 0.0])
     cf = bias_info["cross_fitted"]
     log(f"temperature {temperature:.3f}; High bias {bias:+.3f} (recall target {bias_info['target']}: cross-fitted "
