@@ -207,7 +207,8 @@ def table(args: argparse.Namespace) -> str:
     lines = [f"Commands: `.venv/bin/python scripts/bench_vision_cv.py frozen --size S --pool P --c C --repeats R "
              "[--mirror]` / "
              "`… finetune --split 11 --epochs 12 --lr 3e-4` per row, then `… table --write`.  \n"
-             f"Machine: {machine()}\n",
+             f"Machine: {machine()} (this run's rows; rows it holds no raw results for are kept from the earlier "
+             "table, as measured then)\n",
              "Every image of ../shared/data/real-images/labels.csv (1,648) is predicted by a model that never saw its "
              "`group_id` (5 folds; the groups of every source × class dealt evenly). *Frozen*: ImageNet "
              "EfficientNet-Lite0 features, or *Lite0 ‖ Lite2@320*: those concatenated with EfficientNet-Lite2's on the "
