@@ -32,12 +32,13 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "training"))
 
 from benchlib import machine, write_section  # noqa: E402
+from crimecast_training.config import TrainConfig  # noqa: E402
 
 TITLE = "Vision: training choices (5-fold group CV)"
 RESULTS = ROOT / ".cache" / "bench_vision_cv.jsonl"
 LABELS_CSV = ROOT.parent / "shared" / "data" / "real-images" / "labels.csv"
 CACHE = ROOT / ".cache" / "classifier"
-SHIPPED_NEED = 0.92  # train-classifier's High rule: TrainConfig.high_recall_target + high_recall_margin
+SHIPPED_NEED = round(TrainConfig.high_recall_target + TrainConfig.high_recall_margin, 6)  # train-classifier's rule
 
 
 def _data(labels: str, size: int):
@@ -109,12 +110,7 @@ def run_holdout(args: argparse.Namespace) -> dict:
         ytr, yte = dtr["y"].to_numpy(), df["y"].to_numpy()[te]
         runs = validation.repeated_cv(dtr, vtr, 5, args.repeats, args.c, 0, log=lambda m: None, mirror=args.mirror,
                                       weighting=args.weighting)
-        if args.served_head == "folds":
-            w, b = frozen.mean_head([h for r in runs for h in r["heads"]])
-        else:
-            g = validation.head_groups(dtr, args.weighting)
-            w, b = frozen.fit_head(np.concatenate(vtr), np.concatenate([ytr] * len(vtr)), args.c,
-                                   groups=None if g is None else np.concatenate([g] * len(vtr)))
+        w, b = validation.served_head(runs, dtr, vtr, args.c, 0, args.weighting, args.served_head)
         raw = frozen.head_probs(frozen.served_features(views, args.mirror)[te], w, b)
         for need in needs:  # the same runs and head; only the High rule's recall promise differs
             t, bias, _info = validation.calibrate_runs(runs, ytr, need)

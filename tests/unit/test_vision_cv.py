@@ -71,7 +71,9 @@ def test_cross_validated_training_predicts_every_image_out_of_fold(synth_dir: Pa
                                           (["--repeats", "0"], "--repeats 0"),
                                           (["--backbones", "lite0+resnet50"], "unknown network 'resnet50'"),
                                           (["--backbones", "lite2@big"], "size 'big' of lite2"),
-                                          (["--arch", "seed", "--head", "frozen"], "--head frozen needs")])
+                                          (["--arch", "seed", "--head", "frozen"], "--head frozen needs"),
+                                          (["--weighting", "videos"], "--weighting: invalid choice"),
+                                          (["--served-head", ""], "--served-head: invalid choice")])
 def test_bad_fold_settings_are_refused_before_training(synth_dir: Path, tmp_path: Path, flags, words):
     proc = run_cli("train-classifier", "--images", str(synth_dir / "images"), "--out", str(tmp_path / "m"), "--quick",
                    *flags, "--cache-dir", str(tmp_path / "cache"))

@@ -94,8 +94,8 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
     served = frozen.served_features(views, cfg.mirror)  # what the shipped graph's head sees
     runs = validation.repeated_cv(df, views, n_folds, cfg.repeats, cfg.c, cfg.seed, log, cfg.mirror,
                                   cfg.weighting)
-    temperature, bias, bias_info = validation.calibrate_runs(runs, y,
-                                                             round(cfg.high_recall_target + cfg.high_recall_margin, 6))
+    need = round(cfg.high_recall_target + cfg.high_recall_margin, 6)
+    temperature, bias, bias_info = validation.calibrate_runs(runs, y, need)
     bias_info |= {"promise": cfg.high_recall_target, "margin": cfg.high_recall_margin}
     bvec = np.array([bias, 0.0, 0.0])
     cf = bias_info["cross_fitted"]
@@ -121,12 +121,7 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
     real_ood = validation.cross_fitted_ood(served, runs[0]["folds"])
     ood_threshold = float(np.quantile(real_ood, OOD_QUANTILE))
     # the shipped head and OOD statistics, on all images
-    if cfg.served_head == "folds":  # the heads the temperature and High bias were fitted on, averaged
-        w, b = frozen.mean_head([h for r in runs for h in r["heads"]])
-    else:
-        groups = validation.head_groups(df, cfg.weighting)
-        w, b = frozen.fit_head(np.concatenate(views), np.concatenate([y] * len(views)), cfg.c, cfg.seed,
-                               groups=None if groups is None else np.concatenate([groups] * len(views)))
+    w, b = validation.served_head(runs, df, views, cfg.c, cfg.seed, cfg.weighting, cfg.served_head)
     ood = frozen.fit_ood(served)
     fit_s = time.perf_counter() - t_fit
     model = frozen.build_shipped(cfg.size, cfg.pool, w, b, ood, cfg.mirror, cfg.backbones)

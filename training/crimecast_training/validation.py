@@ -40,6 +40,19 @@ def repeated_cv(df: pd.DataFrame, views: list[np.ndarray], k: int, repeats: int,
     return out
 
 
+def served_head(runs: list[dict], df: pd.DataFrame, views: list[np.ndarray], c: float, seed: int = 0,
+                weighting: str = "class", kind: str = "folds") -> tuple[np.ndarray, np.ndarray]:
+    """The head (W, b) the shipped graph serves: "folds" = the mean of `runs`' fold heads (those the temperature and
+    High bias are fitted on); "all" = one head refitted on every view of every image in `df`."""
+    if kind == "folds":
+        return frozen.mean_head([h for r in runs for h in r["heads"]])
+    if kind != "all":
+        raise ValueError(f"unknown served head {kind!r}; expected folds or all")
+    groups = head_groups(df, weighting)
+    return frozen.fit_head(np.concatenate(views), np.concatenate([df["y"].to_numpy()] * len(views)), c, seed,
+                           groups=None if groups is None else np.concatenate([groups] * len(views)))
+
+
 def leave_one_source_out(df: pd.DataFrame, views: list[np.ndarray], c: float, temperature: float, bias: float,
                          seed: int = 0, mirror: bool = False, weighting: str = "class") -> dict:
     """Train on every other source, test on one (macro-F1 over the classes that source has)."""
