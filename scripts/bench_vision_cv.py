@@ -106,6 +106,8 @@ def run_holdout(args: argparse.Namespace) -> dict:
     per: dict[float, list[dict]] = {n: [] for n in needs}
     for seed in range(args.splits):
         tr, te = group_split(df, args.frac, seed)
+        if args.train_share < 1:  # a learning curve: train on only this share of the non-held-out groups
+            tr = tr[group_split(df.iloc[tr].reset_index(drop=True), 1 - args.train_share, seed + 1000)[0]]
         dtr, vtr = df.iloc[tr].reset_index(drop=True), [v[tr] for v in views]
         ytr, yte = dtr["y"].to_numpy(), df["y"].to_numpy()[te]
         runs = validation.repeated_cv(dtr, vtr, 5, args.repeats, args.c, 0, log=lambda m: None, mirror=args.mirror,
@@ -117,7 +119,8 @@ def run_holdout(args: argparse.Namespace) -> dict:
             p = apply_temperature(raw, t)
             rep = classification_report(yte, decide(p, np.array([bias, 0.0, 0.0])), ["High", "Medium", "Low"])
             hi = rep["per_class"]["High"]
-            per[need].append({"split_seed": seed, "n_test": int(len(te)), "macro_f1": rep["macro_f1"],
+            per[need].append({"split_seed": seed, "n_train": int(len(tr)), "n_test": int(len(te)),
+                              "macro_f1": rep["macro_f1"],
                               "high_recall": hi["recall"], "high_precision": hi["precision"], "bias": round(bias, 3)})
             print(json.dumps({"need": need} | per[need][-1]), file=sys.stderr)
     rows = []
@@ -126,7 +129,7 @@ def run_holdout(args: argparse.Namespace) -> dict:
         row = {"kind": "holdout", "size": args.size, "pool": args.pool, "c": args.c, "repeats": args.repeats,
                "mirror": args.mirror, "backbones": args.backbones, "weighting": args.weighting,
                "served_head": args.served_head, "need": need,
-               "frac": args.frac,
+               "frac": args.frac, "train_share": args.train_share,
                "splits": per[need],
                **{f"{k}_mean": round(float(v.mean()), 4) for k, v in a.items()},
                **{f"{k}_sd": round(float(v.std()), 4) for k, v in a.items()},
@@ -136,7 +139,8 @@ def run_holdout(args: argparse.Namespace) -> dict:
         rows.append(_save(row, np.zeros(0), f"holdout-{args.size}-{args.pool}-c{args.c}"
                           + ("-mirror" if args.mirror else "") + f"-need{need}"
                           + ("" if args.weighting == "class" else f"-{args.weighting}")
-                          + ("" if args.served_head == "all" else f"-{args.served_head}")))
+                          + ("" if args.served_head == "all" else f"-{args.served_head}")
+                          + ("" if args.train_share == 1 else f"-share{args.train_share:g}")))
     return rows[0]
 
 
@@ -191,7 +195,8 @@ def table(args: argparse.Namespace) -> str:
     latest: dict[tuple, dict] = {}
     for r in rows:
         key = ((r["kind"], r["size"], r["pool"], r["c"], r.get("mirror", False), r.get("backbones", "lite0"),
-                r.get("need", 0.9), r.get("weighting", "class"), r.get("served_head", "all"))
+                r.get("need", 0.9), r.get("weighting", "class"), r.get("served_head", "all"),
+                r.get("train_share", 1.0))
                if r["kind"] in ("frozen", "holdout")
                else (r["kind"], r["split"], r["epochs"], r["seed"]))
         latest[key] = r
@@ -273,6 +278,9 @@ def table(args: argparse.Namespace) -> str:
             rule = "" if r.get("need", 0.9) == 0.9 else f" (High rule fitted for recall {r['need']:.2f})"
             rule += " **(shipped rule)**" if r.get("need", 0.9) == SHIPPED_NEED else ""
             rule += ", served head: mean of the CV fold heads" if r.get("served_head", "all") == "folds" else ""
+            share = r.get("train_share", 1.0)
+            rule += (f", **trained on {share:.0%} of the training groups** ({share * (1 - r['frac']):.0%} of all; "
+                     "learning curve)") if share < 1 else ""
             lines.append(f"| {r['size']} px {r['pool']}{_nets(r)}{rule} | {view} | {len(f1)} | "
                          f"{r['macro_f1_mean']:.3f} ± "
                          f"{r['macro_f1_sd']:.3f} ({min(f1):.3f}–{max(f1):.3f}) | {r['high_recall_mean']:.3f} ± "
@@ -365,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
                         f"its margin = {SHIPPED_NEED}); one row each")
     h.add_argument("--frac", type=float, default=0.3)
     h.add_argument("--splits", type=int, default=10)
+    h.add_argument("--train-share", type=float, default=1.0,
+                   help="train on only this share of the non-held-out groups (of every source × class), the same "
+                        "held-out groups scored: a learning curve toward the check, which trains on all of them")
     r = sub.add_parser("finetune")
     r.add_argument("--split", type=int, default=11)
     r.add_argument("--epochs", type=int, default=12)
@@ -376,9 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     for p in (f, h, r, t):
         p.add_argument("--labels", default=str(LABELS_CSV))
     args = ap.parse_args(argv)
-    if args.cmd == "holdout" and not (0 < args.frac < 1 and args.splits >= 1 and all(0 < n < 1 for n in args.need)):
-        ap.error(f"holdout: --frac and --need must be in (0, 1) and --splits >= 1 (got {args.frac}, {args.need}, "
-                 f"{args.splits})")
+    if args.cmd == "holdout" and not (0 < args.frac < 1 and args.splits >= 1 and all(0 < n < 1 for n in args.need)
+                                      and 0 < args.train_share <= 1):
+        ap.error(f"holdout: --frac and --need must be in (0, 1), --train-share in (0, 1] and --splits >= 1 (got "
+                 f"{args.frac}, {args.need}, {args.train_share}, {args.splits})")
     if args.cmd == "frozen" and not 0 < args.need < 1:
         ap.error(f"frozen: --need must be in (0, 1) (got {args.need})")
     if args.cmd in ("frozen", "holdout"):

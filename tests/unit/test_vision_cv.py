@@ -79,3 +79,17 @@ def test_bad_fold_settings_are_refused_before_training(synth_dir: Path, tmp_path
                    *flags, "--cache-dir", str(tmp_path / "cache"))
     assert proc.returncode == 2 and words in proc.stderr, proc.stderr[-2000:]
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("bad", [["--train-share", "0"], ["--train-share", "1.5"], ["--frac", "1"],
+                                 ["--splits", "0"]])
+def test_bench_holdout_refuses_bad_shares_and_splits_before_any_work(bad):
+    import subprocess
+    import sys
+
+    from testlib import ROOT
+
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_vision_cv.py"), "holdout", *bad],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, (bad, r.stderr[-300:])
+    assert "--train-share in (0, 1]" in r.stderr and bad[1] in r.stderr
