@@ -286,6 +286,7 @@ def table(args: argparse.Namespace) -> str:
                          f"{r['macro_f1_sd']:.3f} ({min(f1):.3f}–{max(f1):.3f}) | {r['high_recall_mean']:.3f} ± "
                          f"{r['high_recall_sd']:.3f} ({min(rec):.3f}) | {r['high_precision_mean']:.3f} | "
                          f"{r['share_meeting_must_show']:.0%} |")
+        lines += _learning_curve(holdouts, args.labels)
     if args.write:
         lines = _keep_earlier_rows(lines)
     text = "\n".join(lines) + "\n"
@@ -293,6 +294,38 @@ def table(args: argparse.Namespace) -> str:
     if args.write:
         write_section(TITLE, text)
     return text
+
+
+def _learning_curve(holdouts: list[dict], labels: str) -> list[str]:
+    """Lines: for each High rule measured at three or more `--train-share`s (the same held-out groups per split; the
+    shipped head), the points, a least-squares line of macro-F1 and High recall in log(training images), and what
+    the line reads at every image of `labels` (what the landing check trains on)."""
+    from crimecast_training.data import group_split, load_labels
+
+    df = None
+    out = []
+    for need in sorted({r.get("need", 0.9) for r in holdouts}):
+        rows = sorted((r for r in holdouts if r.get("need", 0.9) == need and r.get("served_head") == "folds"
+                       and r.get("weighting") == "group"), key=lambda r: r.get("train_share", 1.0))
+        if len({r.get("train_share", 1.0) for r in rows}) < 3:
+            continue
+        df = load_labels(labels=labels) if df is None else df
+        # rows from before --train-share lack n_train: the split is deterministic, so recount it
+        n = [float(np.mean([s.get("n_train") or len(group_split(df, r["frac"], s["split_seed"])[0])
+                            for s in r["splits"]])) for r in rows]
+        f1 = np.array([r["macro_f1_mean"] for r in rows])
+        rec = np.array([r["high_recall_mean"] for r in rows])
+        bf, af = np.polyfit(np.log(n), f1, 1)
+        br, ar = np.polyfit(np.log(n), rec, 1)
+        at = float(np.log(len(df)))
+        pts = ", ".join(f"{k:.0f} → {f:.3f} / {c:.3f}" for k, f, c in zip(n, f1, rec, strict=True))
+        rule = f"the High rule fitted for {need:.2f}" + (" (shipped)" if need == SHIPPED_NEED else "")
+        out += ["", f"Learning curve, {rule} (training images, mean over the splits → macro-F1 / High recall on the "
+                    f"same held-out groups): {pts}. A line in log(training images): {bf * np.log(2):+.3f} macro-F1 "
+                    f"and {br * np.log(2):+.3f} High recall per doubling; at all {len(df):,} images, what the "
+                    f"landing check trains on, it reads macro-F1 {af + bf * at:.3f} and High recall {ar + br * at:.3f} "
+                    "(an extrapolation past the last point, not a measurement)."]
+    return out
 
 
 def _cells(line: str) -> list[str]:

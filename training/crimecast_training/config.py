@@ -28,8 +28,11 @@ class TrainConfig:
     seed: int = 0
     high_recall_target: float = 0.9
     # frozen head: the High bias is fitted for target + margin under cross-fitting, because on simulated unseen
-    # groups (bench_vision_cv.py holdout, 10 splits) the 0.90 rule delivered High recall 0.893 and a 0.92 rule 0.916
-    high_recall_margin: float = 0.02
+    # groups (bench_vision_cv.py holdout, 10 splits, trained on 70 % of the groups) the 0.90 rule delivered High
+    # recall 0.893, a 0.92 rule 0.916 and a 0.94 rule 0.935; and the shortfall grows with the training set (the
+    # 0.92 rule gave 0.949 / 0.933 / 0.916 trained on 35 / 52 / 70 % of the groups: holdout --train-share), so at
+    # all of them, as shipped, a 0.92 rule is expected near 0.90 and the 0.94 rule near 0.92
+    high_recall_margin: float = 0.04
     abstain_threshold: float = 0.5
     variants: list[str] = field(default_factory=lambda: ["float32", "dynamic", "int8"])
     keep_variants: bool = False  # frozen head: keep every exported variant file, not only model.tflite

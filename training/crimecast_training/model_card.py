@@ -61,7 +61,8 @@ def render(meta: dict) -> str:
     fit = cal.get("bias_fit", {})
     if fit.get("margin"):
         note += (f" (the {fit['promise']:.2f} promise plus a {fit['margin']:.2f} margin: on simulated unseen groups a "
-                 "rule fitted for the promise alone fell short of it; docs/benchmarks.md)")
+                 "rule fitted for the promise alone fell short of it, and the shortfall grew with the training set; "
+                 "docs/benchmarks.md)")
     lines += ["", f"Shipped High bias: **{cal.get('decision_bias', [0])[0]:+.3f}** — {note}.",
               "", "### Per source (out of fold, shipped rule) and leave-one-source-out", "",
               "| source | n | accuracy | macro-F1 | High recall | LOSO macro-F1 (trained without this source) |",
