@@ -288,7 +288,7 @@ def table(args: argparse.Namespace) -> str:
                          f"{r['share_meeting_must_show']:.0%} |")
         lines += _learning_curve(holdouts, args.labels)
     if args.write:
-        lines = _keep_earlier_rows(lines)
+        lines = _keep_earlier_rows(lines, measured=bool(latest))
     text = "\n".join(lines) + "\n"
     print(text)
     if args.write:
@@ -332,32 +332,89 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
-def _keep_earlier_rows(lines: list[str]) -> list[str]:
-    """The section's two result tables (CV rows: 14 cells, keyed by their first 6; hold-out rows: 7 cells, keyed by
-    their first 2) keep the rows that this run's raw results (.cache/bench_vision_cv.jsonl) do not hold, as they were
-    measured before, so a table rewritten on a fresh machine loses nothing; CV rows are re-sorted by the macro-F1 at
-    the shipped rule."""
+_MARK = " **(shipped rule)**"
+
+
+def _remark(line: str) -> str:
+    """An earlier hold-out row or learning-curve line with the shipped-rule mark moved to the rule shipped now."""
+    line = line.replace(_MARK, "").replace(" (shipped) (training images", " (training images")
+    line = line.replace(f"(High rule fitted for recall {SHIPPED_NEED:.2f})",
+                        f"(High rule fitted for recall {SHIPPED_NEED:.2f}){_MARK}")
+    return line.replace(f"the High rule fitted for {SHIPPED_NEED:.2f} (training images",
+                        f"the High rule fitted for {SHIPPED_NEED:.2f} (shipped) (training images")
+
+
+def _table_rows(lines: list[str], width: int) -> list[int]:
+    return [i for i, ln in enumerate(lines) if ln.startswith("| ") and len(_cells(ln)) == width
+            and not ln.startswith(("| head", "| input", "| High bias"))]
+
+
+def _block(lines: list[str], start: str) -> list[str]:
+    """The lines from the one starting with `start` to the end of the table that follows it ([] if none)."""
+    at = next((i for i, ln in enumerate(lines) if ln.startswith(start)), None)
+    if at is None:
+        return []
+    end, seen_table = at + 1, False
+    while end < len(lines) and (not seen_table or lines[end].startswith("|")):
+        seen_table = seen_table or lines[end].startswith("|")
+        end += 1
+    return lines[at:end]
+
+
+def _keep_earlier_rows(lines: list[str], doc: Path | None = None, measured: bool = True) -> list[str]:
+    """Merge this run's section with the one in `doc` (docs/benchmarks.md), so that a table rewritten on a fresh
+    machine (whose .cache/bench_vision_cv.jsonl holds only its own rows) loses nothing measured before: CV rows
+    (14 cells, keyed by their first 6) and hold-out rows (7 cells, keyed by their first 2 without the shipped-rule
+    mark) this run does not hold are kept as they were measured, as are the High-bias curve and each rule's
+    learning-curve line when this run cannot redo them. CV rows are re-sorted by the macro-F1 at the shipped rule;
+    the shipped-rule mark follows `SHIPPED_NEED`, so a row is never kept twice because the mark moved. A run that
+    `measured` nothing keeps the earlier machine line too."""
     import re
 
-    doc = ROOT / "docs" / "benchmarks.md"
+    doc = doc or ROOT / "docs" / "benchmarks.md"
     m = re.search(rf"^## {re.escape(TITLE)}\n(.*?)(?=^## |\Z)", doc.read_text(), re.S | re.M) if doc.exists() else None
-    old = [ln for ln in (m.group(1).splitlines() if m else []) if ln.startswith("| ") and not ln.startswith("| head")
-           and not ln.startswith("| input")]
-    out = list(lines)
-    for width, key_n in ((14, 6), (7, 2)):
-        idx = [i for i, ln in enumerate(out) if ln.startswith("| ") and len(_cells(ln)) == width
-               and not ln.startswith(("| head", "| input"))]
-        have = {tuple(_cells(out[i])[:key_n]) for i in idx}
-        kept = [ln for ln in old if len(_cells(ln)) == width and tuple(_cells(ln)[:key_n]) not in have]
-        if not kept:
-            continue
-        rows = [out[i] for i in idx] + kept
-        if width == 14:
-            rows.sort(key=lambda ln: -float(_cells(ln)[8].split()[0]) if _cells(ln)[8][:1].isdigit() else 0.0)
-        at = idx[0] if idx else None
-        if at is None:  # the table has no new rows: its header is not in `lines`; keep the rows where they were
-            continue
-        out = out[:at] + rows + [ln for i, ln in enumerate(out) if i > at and i not in idx]
+    old = [_remark(ln) for ln in (m.group(1).splitlines() if m else [])]
+    out = "\n".join(lines).splitlines()
+    old_machine = next((ln for ln in old if ln.startswith("Machine: ")), None)
+    if not measured and old_machine:
+        out = [old_machine if ln.startswith("Machine: ") else ln for ln in out]
+
+    def key(ln: str, n: int) -> tuple:
+        return tuple(c.replace(_MARK.strip(), "").strip() for c in _cells(ln)[:n])
+
+    # CV rows
+    idx = _table_rows(out, 14)
+    have = {key(out[i], 6) for i in idx}
+    rows = [out[i] for i in idx] + [out_ln for out_ln in (old[i] for i in _table_rows(old, 14))
+                                    if key(out_ln, 6) not in have]
+    rows.sort(key=lambda ln: -float(_cells(ln)[8].split()[0]) if _cells(ln)[8][:1].isdigit() else 0.0)
+    head = next((i for i, ln in enumerate(out) if ln.startswith("| head")), None)
+    if head is not None and rows:
+        out = out[:head + 2] + rows + [ln for i, ln in enumerate(out) if i > head + 1 and i not in idx]
+    # the High-bias curve
+    bias_start = "High recall / precision against the High bias"
+    if not _block(out, bias_start) and _block(old, bias_start) and head is not None:
+        end = head + 2 + len(rows)
+        out = out[:end] + [""] + _block(old, bias_start) + out[end:]
+    # hold-out rows
+    old_hold = [old[i] for i in _table_rows(old, 7)]
+    idx = _table_rows(out, 7)
+    have = {key(out[i], 2) for i in idx}
+    kept = [ln for ln in old_hold if key(ln, 2) not in have]
+    if idx:
+        out = out[:idx[-1] + 1] + kept + out[idx[-1] + 1:]
+    elif kept:
+        intro = _block(old, "What a check on unseen groups sees")
+        out += [""] + [ln for ln in intro if not (ln.startswith("| ") and len(_cells(ln)) == 7
+                                                 and not ln.startswith("| input"))] + kept
+    # learning-curve lines
+    def need(ln: str) -> str:
+        return ln.split("fitted for ", 1)[1][:4]
+
+    new_needs = {need(ln) for ln in out if ln.startswith("Learning curve, ")}
+    for ln in old:
+        if ln.startswith("Learning curve, ") and need(ln) not in new_needs:
+            out += ["", ln]
     return out
 
 

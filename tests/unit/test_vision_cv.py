@@ -93,3 +93,52 @@ def test_bench_holdout_refuses_bad_shares_and_splits_before_any_work(bad):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2, (bad, r.stderr[-300:])
     assert "--train-share in (0, 1]" in r.stderr and bad[1] in r.stderr
+
+
+def _bench_module():
+    import importlib.util
+
+    from testlib import ROOT
+
+    spec = importlib.util.spec_from_file_location("bench_vision_cv_t", ROOT / "scripts" / "bench_vision_cv.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_table_rewrite_keeps_earlier_measurements_once_with_the_mark_on_the_shipped_rule(tmp_path: Path):
+    """A table rewritten on a fresh machine (no raw results of its own) keeps every earlier row, the High-bias curve
+    and the learning-curve lines; a row whose shipped-rule mark has moved is kept once, not twice."""
+    b = _bench_module()
+    s = f"{b.SHIPPED_NEED:.2f}"
+    other = "0.90" if s != "0.90" else "0.92"
+    cv_head = ["| head | a | b | c | d | e | f | g | h | i | j | k | l | m |", "|" + "---|" * 14]
+    cv_row = ("| frozen + LR | 384 px | avgmax | image | 0.01 | 3 | 0.745 | 0.62 | 0.752 ± 0.013 | x | x | x | 0.355 "
+              "| 1 |")
+    hold = [f"| 384 px (High rule fitted for recall {r}){' **(shipped rule)**' if r == other else ''} | image | 10 | "
+            f"0.75 | 0.9 | 0.5 | 40% |" for r in (other, s)]
+    section = ["Commands: old", "", *cv_head, cv_row, "",
+               "High recall / precision against the High bias (best frozen row):", "",
+               "| High bias | High recall | High precision | macro-F1 | accuracy |", "|---|---|---|---|---|",
+               "| +0.87 | 0.900 | 0.618 | 0.790 | 0.757 |", "",
+               "What a check on unseen groups sees (old):", "", "| input | v | n | f | r | p | m |",
+               "|---|---|---|---|---|---|---|", *hold, "",
+               f"Learning curve, the High rule fitted for {other} (shipped) (training images, …): 628 → 0.7 / 0.9."]
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# Benchmarks\n\n## {b.TITLE}\n\n" + "\n".join(section) + "\n\n## Next\n")
+
+    out = b._keep_earlier_rows(["Commands: new", "", *cv_head], doc=doc)  # a fresh machine: no rows of its own
+    assert out[0] == "Commands: new" and cv_row in out and "| +0.87 | 0.900 | 0.618 | 0.790 | 0.757 |" in out
+    assert any(ln.startswith("What a check on unseen groups sees") for ln in out)
+    rows = [ln for ln in out if ln.startswith("| 384 px")]
+    assert len(rows) == 2 and sum("**(shipped rule)**" in ln for ln in rows) == 1
+    assert f"fitted for recall {s}) **(shipped rule)**" in "\n".join(rows)
+    curve = [ln for ln in out if ln.startswith("Learning curve")]
+    assert len(curve) == 1 and "(shipped)" not in curve[0]
+
+    # this run re-measured the shipped rule's hold-out row: it replaces the earlier one instead of joining it
+    new_row = f"| 384 px (High rule fitted for recall {s}) **(shipped rule)** | image | 10 | 0.77 | 0.93 | 0.6 | 50% |"
+    out = b._keep_earlier_rows(["Commands: new", "", *cv_head, "", "What a check (new):", "",
+                                "| input | v | n | f | r | p | m |", "|---|---|---|---|---|---|---|", new_row], doc=doc)
+    rows = [ln for ln in out if ln.startswith("| 384 px")]
+    assert len(rows) == 2 and new_row in rows and not any("| 0.75 |" in ln and s in ln for ln in rows)
