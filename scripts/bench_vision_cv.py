@@ -144,6 +144,40 @@ def run_holdout(args: argparse.Namespace) -> dict:
     return rows[0]
 
 
+def run_latency(args: argparse.Namespace) -> dict:
+    """The accuracy rows' other axis: the frozen network(s) of a row (`--size`, `--backbones`, `--mirror`) as the served
+    graph runs them: full int8 under LiteRT, 1 thread, median ms per image of `--repeats` calls (the head, a few
+    thousand multiply-adds, is left out). Calibrated on `--calib` real images; the timing does not depend on them."""
+    import statistics
+    import tempfile
+
+    from crimecast.litert import interpreter_class
+    from crimecast_training import frozen
+    from crimecast_training.export import export_tflite
+
+    _df, x = _data(args.labels, args.size)
+    rep = x[np.random.default_rng(0).permutation(len(x))[:args.calib]].astype(np.float32)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "backbone_int8.tflite"
+        convert_s = export_tflite(frozen.build_backbone(args.size, args.pool, args.mirror, args.backbones), "int8",
+                                  rep, path)
+        it = interpreter_class()(model_path=str(path), num_threads=1)
+        it.allocate_tensors()
+        inp = it.get_input_details()[0]["index"]
+        ts = []
+        for i in range(args.repeats + 1):
+            it.set_tensor(inp, rep[i % len(rep)][None])
+            t0 = time.perf_counter()
+            it.invoke()
+            ts.append((time.perf_counter() - t0) * 1e3)
+        mib = path.stat().st_size / 2**20
+    row = {"kind": "latency", "size": args.size, "pool": args.pool, "mirror": args.mirror,
+           "backbones": args.backbones, "int8_ms_1_thread": round(statistics.median(ts[1:]), 2),
+           "repeats": args.repeats, "mib": round(mib, 1), "convert_s": round(convert_s)}
+    return _save(row, np.zeros(0), f"latency-{args.size}-{frozen.backbones_tag(args.backbones)}"
+                 + ("-mirror" if args.mirror else ""))
+
+
 def run_finetune(args: argparse.Namespace) -> dict:
     import dataclasses
 
@@ -198,6 +232,7 @@ def table(args: argparse.Namespace) -> str:
                 r.get("need", 0.9), r.get("weighting", "class"), r.get("served_head", "all"),
                 r.get("train_share", 1.0))
                if r["kind"] in ("frozen", "holdout")
+               else (r["kind"], r["size"], r["pool"], r["mirror"], r["backbones"]) if r["kind"] == "latency"
                else (r["kind"], r["split"], r["epochs"], r["seed"]))
         latest[key] = r
     # best first by what ships: macro-F1 at the cross-fitted High rule (High recall >= 0.90), not at argmax
@@ -261,6 +296,7 @@ def table(args: argparse.Namespace) -> str:
                   "| High bias | High recall | High precision | macro-F1 | accuracy |", "|---|---|---|---|---|"]
         lines += [f"| {c['bias']:+.2f} | {c['high_recall']:.3f} | {c['high_precision']:.3f} | {c['macro_f1']:.3f} | "
                   f"{c['accuracy']:.3f} |" for c in best["curve"]]
+    lines += _speed_rows([r for r in latest.values() if r["kind"] == "latency"], frozen_rows)
     holdouts = [r for r in latest.values() if r["kind"] == "holdout"]
     if holdouts:
         lines += ["", "What a check on unseen groups sees (`… holdout --splits N`): for each split seed ~30 % of the "
@@ -294,6 +330,41 @@ def table(args: argparse.Namespace) -> str:
     if args.write:
         write_section(TITLE, text)
     return text
+
+
+SPEED_START = "Accuracy against speed"
+
+
+def _speed_rows(lat: list[dict], frozen_rows: list[dict]) -> list[str]:
+    """Lines: each `latency` row (the int8 frozen network(s) of an input size, networks and served view) next to the
+    repeated-CV row with the same input, networks and served view (group-balanced if measured, the High rule nearest
+    the shipped one), fastest first."""
+    if not lat:
+        return []
+    out = ["", f"{SPEED_START} (`… latency --size S --backbones B [--no-mirror]`): the frozen network(s) of a row as "
+               "the served graph runs them, full int8 under LiteRT, 1 thread, median ms per image (the head is left "
+               "out: a few thousand multiply-adds), next to the CV row with the same input, networks and served view "
+               "(group-balanced head where measured; the High rule nearest the shipped one). The latency goal is "
+               "≤ 20 ms:\n",
+           "| networks | input | served view | int8 ms, 1 thread | MiB | macro-F1 at the rule (CV) | rule fitted for | "
+           "High recall / precision |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in sorted(lat, key=lambda r: r["int8_ms_1_thread"]):
+        same = [f for f in frozen_rows if f["size"] == r["size"] and f["pool"] == r["pool"]
+                and bool(f.get("mirror")) == bool(r["mirror"]) and f.get("backbones", "lite0") == r["backbones"]]
+        same.sort(key=lambda f: (f.get("weighting", "class") != "group", abs(f.get("need", 0.9) - SHIPPED_NEED)))
+        nets = " ‖ ".join(p.replace("lite", "Lite") for p in r["backbones"].split("+"))
+        view = "mean of image + mirror" if r["mirror"] else "image"
+        if same:
+            cf = same[0]["cross_fitted"]
+            balanced = "" if same[0].get("weighting", "class") == "group" else " (class-balanced head)"
+            acc = (f"{cf['macro_f1']:.3f} ± {cf['macro_f1_sd']:.3f}{balanced} | {same[0].get('need', 0.9):.2f} | "
+                   f"{cf['high_recall']:.3f} / {cf['high_precision']:.3f}")
+        else:
+            acc = "— | — | —"
+        out.append(f"| {nets} | {r['size']} px {r['pool']} | {view} | {r['int8_ms_1_thread']:.1f} | {r['mib']:.1f} | "
+                   f"{acc} |")
+    return out
 
 
 def _learning_curve(holdouts: list[dict], labels: str) -> list[str]:
@@ -344,9 +415,12 @@ def _remark(line: str) -> str:
                         f"the High rule fitted for {SHIPPED_NEED:.2f} (shipped) (training images")
 
 
+HEADERS = ("| head", "| input", "| High bias", "| networks")
+
+
 def _table_rows(lines: list[str], width: int) -> list[int]:
     return [i for i, ln in enumerate(lines) if ln.startswith("| ") and len(_cells(ln)) == width
-            and not ln.startswith(("| head", "| input", "| High bias"))]
+            and not ln.startswith(HEADERS)]
 
 
 def _block(lines: list[str], start: str) -> list[str]:
@@ -364,11 +438,11 @@ def _block(lines: list[str], start: str) -> list[str]:
 def _keep_earlier_rows(lines: list[str], doc: Path | None = None, measured: bool = True) -> list[str]:
     """Merge this run's section with the one in `doc` (docs/benchmarks.md), so that a table rewritten on a fresh
     machine (whose .cache/bench_vision_cv.jsonl holds only its own rows) loses nothing measured before: CV rows
-    (14 cells, keyed by their first 6) and hold-out rows (7 cells, keyed by their first 2 without the shipped-rule
-    mark) this run does not hold are kept as they were measured, as are the High-bias curve and each rule's
-    learning-curve line when this run cannot redo them. CV rows are re-sorted by the macro-F1 at the shipped rule;
-    the shipped-rule mark follows `SHIPPED_NEED`, so a row is never kept twice because the mark moved. A run that
-    `measured` nothing keeps the earlier machine line too."""
+    (14 cells, keyed by their first 6), hold-out rows (7 cells, keyed by their first 2 without the shipped-rule
+    mark) and speed rows (8 cells, keyed by their first 3) this run does not hold are kept as they were measured, as
+    are the High-bias curve and each rule's learning-curve line when this run cannot redo them. CV rows are re-sorted
+    by the macro-F1 at the shipped rule; the shipped-rule mark follows `SHIPPED_NEED`, so a row is never kept twice
+    because the mark moved. A run that `measured` nothing keeps the earlier machine line too."""
     import re
 
     doc = doc or ROOT / "docs" / "benchmarks.md"
@@ -396,17 +470,17 @@ def _keep_earlier_rows(lines: list[str], doc: Path | None = None, measured: bool
     if not _block(out, bias_start) and _block(old, bias_start) and head is not None:
         end = head + 2 + len(rows)
         out = out[:end] + [""] + _block(old, bias_start) + out[end:]
-    # hold-out rows
-    old_hold = [old[i] for i in _table_rows(old, 7)]
-    idx = _table_rows(out, 7)
-    have = {key(out[i], 2) for i in idx}
-    kept = [ln for ln in old_hold if key(ln, 2) not in have]
-    if idx:
-        out = out[:idx[-1] + 1] + kept + out[idx[-1] + 1:]
-    elif kept:
-        intro = _block(old, "What a check on unseen groups sees")
-        out += [""] + [ln for ln in intro if not (ln.startswith("| ") and len(_cells(ln)) == 7
-                                                 and not ln.startswith("| input"))] + kept
+    # hold-out rows, speed rows
+    for width, key_n, start in ((7, 2, "What a check on unseen groups sees"), (8, 3, SPEED_START)):
+        idx = _table_rows(out, width)
+        have = {key(out[i], key_n) for i in idx}
+        kept = [ln for ln in (old[i] for i in _table_rows(old, width)) if key(ln, key_n) not in have]
+        if idx:
+            out = out[:idx[-1] + 1] + kept + out[idx[-1] + 1:]
+        elif kept:
+            intro = _block(old, start)
+            out += [""] + [ln for ln in intro if not (ln.startswith("| ") and len(_cells(ln)) == width
+                                                     and not ln.startswith(HEADERS))] + kept
     # learning-curve lines
     def need(ln: str) -> str:
         return ln.split("fitted for ", 1)[1][:4]
@@ -440,7 +514,8 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--c", type=float, default=0.01)
     f.add_argument("--repeats", type=int, default=5)
     f.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=False,
-                   help="served features = mean over the image and its mirror image (train-classifier's default)")
+                   help="served features = mean over the image and its mirror image (train-classifier's --mirror; "
+                        "off by default there too)")
     f.add_argument("--need", type=float, default=0.90,
                    help=f"cross-fitted High recall the High rule is fitted for (train-classifier: {SHIPPED_NEED})")
     f.add_argument("--weighting", choices=["group", "class"], default="class",
@@ -452,7 +527,8 @@ def main(argv: list[str] | None = None) -> int:
     h.add_argument("--pool", choices=["avg", "avgmax"], default="avgmax")
     h.add_argument("--c", type=float, default=0.01)
     h.add_argument("--repeats", type=int, default=3)
-    h.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True)
+    h.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=False,
+                   help="serve the mean over the image and its mirror image (train-classifier's --mirror; default off)")
     h.add_argument("--backbones", default="lite0+lite2@320")
     h.add_argument("--weighting", choices=["group", "class"], default="group",
                    help="head training weights, as train-classifier's --weighting (default group)")
@@ -466,6 +542,13 @@ def main(argv: list[str] | None = None) -> int:
     h.add_argument("--train-share", type=float, default=1.0,
                    help="train on only this share of the non-held-out groups (of every source × class), the same "
                         "held-out groups scored: a learning curve toward the check, which trains on all of them")
+    lat = sub.add_parser("latency", help="int8 LiteRT ms per image (1 thread) of a row's frozen network(s)")
+    lat.add_argument("--size", type=int, default=384)
+    lat.add_argument("--pool", choices=["avg", "avgmax"], default="avgmax")
+    lat.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True)
+    lat.add_argument("--backbones", default="lite0+lite2@320")
+    lat.add_argument("--repeats", type=int, default=30)
+    lat.add_argument("--calib", type=int, default=64, help="real images the int8 ranges are calibrated on")
     r = sub.add_parser("finetune")
     r.add_argument("--split", type=int, default=11)
     r.add_argument("--epochs", type=int, default=12)
@@ -474,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--seed", type=int, default=0)
     t = sub.add_parser("table")
     t.add_argument("--write", action="store_true")
-    for p in (f, h, r, t):
+    for p in (f, h, lat, r, t):
         p.add_argument("--labels", default=str(LABELS_CSV))
     args = ap.parse_args(argv)
     if args.cmd == "holdout" and not (0 < args.frac < 1 and args.splits >= 1 and all(0 < n < 1 for n in args.need)
@@ -483,7 +566,9 @@ def main(argv: list[str] | None = None) -> int:
                  f"{args.frac}, {args.need}, {args.train_share}, {args.splits})")
     if args.cmd == "frozen" and not 0 < args.need < 1:
         ap.error(f"frozen: --need must be in (0, 1) (got {args.need})")
-    if args.cmd in ("frozen", "holdout"):
+    if args.cmd == "latency" and not (args.repeats >= 1 and args.calib >= 1):
+        ap.error(f"latency: --repeats and --calib must be >= 1 (got {args.repeats}, {args.calib})")
+    if args.cmd in ("frozen", "holdout", "latency"):
         try:
             frozen_spec(args.backbones)
         except ValueError as exc:
@@ -491,7 +576,8 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(args.labels).exists():
         print(f"{args.labels}: not found (the shared real-image set is needed)", file=sys.stderr)
         return 2
-    {"frozen": run_frozen, "holdout": run_holdout, "finetune": run_finetune, "table": table}[args.cmd](args)
+    {"frozen": run_frozen, "holdout": run_holdout, "latency": run_latency, "finetune": run_finetune,
+     "table": table}[args.cmd](args)
     return 0
 
 

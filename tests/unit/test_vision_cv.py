@@ -142,3 +142,35 @@ def test_table_rewrite_keeps_earlier_measurements_once_with_the_mark_on_the_ship
                                 "| input | v | n | f | r | p | m |", "|---|---|---|---|---|---|---|", new_row], doc=doc)
     rows = [ln for ln in out if ln.startswith("| 384 px")]
     assert len(rows) == 2 and new_row in rows and not any("| 0.75 |" in ln and s in ln for ln in rows)
+
+
+def test_speed_rows_pair_each_latency_with_the_cv_row_of_the_same_graph():
+    """The accuracy-against-speed table puts each int8 latency next to the CV row with the same input, networks and
+    served view (group-balanced, the rule nearest the shipped one), fastest first, and says so when none exists."""
+    b = _bench_module()
+
+    def cv(mirror, weighting, need, f1):
+        return {"size": 384, "pool": "avgmax", "mirror": mirror, "backbones": "lite0+lite2@320", "weighting": weighting,
+                "need": need, "cross_fitted": {"macro_f1": f1, "macro_f1_sd": 0.01, "high_recall": 0.94,
+                                               "high_precision": 0.6}}
+
+    lat = [{"size": 384, "pool": "avgmax", "mirror": m, "backbones": "lite0+lite2@320", "int8_ms_1_thread": ms,
+            "mib": 9.0} for m, ms in ((True, 200.0), (False, 80.0))]
+    lat.append({"size": 224, "pool": "avg", "mirror": False, "backbones": "lite0", "int8_ms_1_thread": 5.0, "mib": 3.0})
+    rows = [ln for ln in b._speed_rows(lat, [cv(True, "class", b.SHIPPED_NEED, 0.70), cv(True, "group", 0.90, 0.71),
+                                             cv(True, "group", b.SHIPPED_NEED, 0.72), cv(False, "group", 0.90, 0.73)])
+            if ln.startswith("| Lite")]
+    assert [float(b._cells(r)[3]) for r in rows] == [5.0, 80.0, 200.0]
+    assert b._cells(rows[0])[5:] == ["—", "—", "—"]  # no CV row of that graph
+    assert b._cells(rows[1])[5].startswith("0.730") and b._cells(rows[2])[5].startswith("0.720")
+    assert all(len(b._cells(r)) == 8 for r in rows) and b._speed_rows([], []) == []
+
+
+def test_bench_latency_refuses_bad_counts_before_any_work():
+    import subprocess
+
+    from testlib import ROOT
+
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_vision_cv.py"), "latency", "--repeats", "0"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--repeats and --calib must be >= 1" in r.stderr, r.stderr[-300:]

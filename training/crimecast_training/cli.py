@@ -101,8 +101,9 @@ def _register_classifier(sub: argparse._SubParsersAction) -> None:  # type: igno
     t.add_argument("--repeats", type=int, default=None,
                    help="frozen head: fold seeds of the repeated group cross-validation (default 3)")
     t.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
-                   help="frozen head: serve the mean of the features of the image and its mirror image (default on; "
-                        "off with --quick)")
+                   help="frozen head: serve the mean of the features of the image and its mirror image (default "
+                        "off: the head is trained on both views either way, and the mean gained nothing in CV for "
+                        "twice the backbone work)")
     t.add_argument("--backbones", default=None,
                    help="frozen head: frozen ImageNet networks whose pooled features are concatenated, joined by '+', "
                         "each optionally @SIZE (resized in the graph): lite0, lite2 (default lite0+lite2@320; lite0 "

@@ -28,7 +28,9 @@ def render(meta: dict) -> str:
              "", "## What it is", "",
              f"- Architecture: {meta['arch']}, head `{meta.get('head', 'finetune')}` at {meta['input']['size']} px "
              f"(pooling {tr.get('pool', 'avg')}): frozen ImageNet features of {_backbones(tr.get('backbones'))}"
-             + (" (the mean over the image and its mirror image)" if tr.get("mirror") else "")
+             + (" (the mean over the image and its mirror image)" if tr.get("mirror")
+                else " (of the image; the head was trained on every image and its mirror image)"
+                if meta.get("head") == "frozen" and tr.get("views", 1) == 2 else "")
              + f" + logistic regression (C {tr.get('c')}"
              + (", group-balanced: every video or scene weighs the same within its class"
                 if tr.get("weighting") == "group" else "")
