@@ -13,9 +13,25 @@ HEADER = ("# Benchmarks\n\nEvery table here is written by a script in `scripts/`
           "rerun the command under a table to refresh it.\n")
 
 
+def cpu() -> str:
+    """The CPU's model name and its widest SIMD / int8 dot-product extension, from /proc/cpuinfo (Linux; "" elsewhere):
+    int8 LiteRT latency differs several-fold between hosts with and without AVX-512 VNNI, so a latency row says
+    which it was measured on."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+    fields = dict(ln.split(":", 1) for ln in info.splitlines() if ":" in ln)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    simd = next((f for f in ("avx512_vnni", "avx_vnni", "avx512f", "avx2", "avx") if f in flags), "no AVX")
+    return f"{fields.get('model name', 'unknown CPU')} ({simd})"
+
+
 def machine() -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+    model = cpu()
+    return (f"{platform.processor() or platform.machine()}{', ' + model if model else ''}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}, "
             f"load avg {load:.1f} at start, {_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}")
 
