@@ -375,8 +375,9 @@ def _learning_curve(holdouts: list[dict], labels: str) -> list[str]:
 
     df = None
     out = []
-    for need in sorted({r.get("need", 0.9) for r in holdouts}):
-        rows = sorted((r for r in holdouts if r.get("need", 0.9) == need and r.get("served_head") == "folds"
+    for need, mirror in sorted({(r.get("need", 0.9), bool(r.get("mirror"))) for r in holdouts}):
+        rows = sorted((r for r in holdouts if r.get("need", 0.9) == need and bool(r.get("mirror")) == mirror
+                       and r.get("served_head") == "folds"
                        and r.get("weighting") == "group"), key=lambda r: r.get("train_share", 1.0))
         if len({r.get("train_share", 1.0) for r in rows}) < 3:
             continue
@@ -391,7 +392,9 @@ def _learning_curve(holdouts: list[dict], labels: str) -> list[str]:
         at = float(np.log(len(df)))
         pts = ", ".join(f"{k:.0f} → {f:.3f} / {c:.3f}" for k, f, c in zip(n, f1, rec, strict=True))
         rule = f"the High rule fitted for {need:.2f}" + (" (shipped)" if need == SHIPPED_NEED else "")
-        out += ["", f"Learning curve, {rule} (training images, mean over the splits → macro-F1 / High recall on the "
+        view = "mean of image + mirror" if mirror else "image"
+        out += ["", f"Learning curve, served view {view}, {rule} (training images, mean over the splits → "
+                    "macro-F1 / High recall on the "
                     f"same held-out groups): {pts}. A line in log(training images): {bf * np.log(2):+.3f} macro-F1 "
                     f"and {br * np.log(2):+.3f} High recall per doubling; at all {len(df):,} images, what the "
                     f"landing check trains on, it reads macro-F1 {af + bf * at:.3f} and High recall {ar + br * at:.3f} "
@@ -482,12 +485,12 @@ def _keep_earlier_rows(lines: list[str], doc: Path | None = None, measured: bool
             out += [""] + [ln for ln in intro if not (ln.startswith("| ") and len(_cells(ln)) == width
                                                      and not ln.startswith(HEADERS))] + kept
     # learning-curve lines
-    def need(ln: str) -> str:
-        return ln.split("fitted for ", 1)[1][:4]
+    def curve(ln: str) -> str:  # the view and rule a learning-curve line is about
+        return ln.split(" (training images", 1)[0].replace(" (shipped)", "")
 
-    new_needs = {need(ln) for ln in out if ln.startswith("Learning curve, ")}
+    new_curves = {curve(ln) for ln in out if ln.startswith("Learning curve, ")}
     for ln in old:
-        if ln.startswith("Learning curve, ") and need(ln) not in new_needs:
+        if ln.startswith("Learning curve, ") and curve(ln) not in new_curves:
             out += ["", ln]
     return out
 

@@ -123,7 +123,8 @@ def test_table_rewrite_keeps_earlier_measurements_once_with_the_mark_on_the_ship
                "| +0.87 | 0.900 | 0.618 | 0.790 | 0.757 |", "",
                "What a check on unseen groups sees (old):", "", "| input | v | n | f | r | p | m |",
                "|---|---|---|---|---|---|---|", *hold, "",
-               f"Learning curve, the High rule fitted for {other} (shipped) (training images, …): 628 → 0.7 / 0.9."]
+               f"Learning curve, served view image, the High rule fitted for {other} (shipped) (training images, …): "
+               "628 → 0.7 / 0.9."]
     doc = tmp_path / "benchmarks.md"
     doc.write_text(f"# Benchmarks\n\n## {b.TITLE}\n\n" + "\n".join(section) + "\n\n## Next\n")
 
