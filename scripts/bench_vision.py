@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,22 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from benchlib import machine, write_section  # noqa: E402
+from benchlib import machine, median_ms, write_section  # noqa: E402
 
 TITLE = "Vision (issue 4)"
-
-
-def _median_ms(fn, repeats: int) -> tuple[float, float]:
-    """(median wall ms, median CPU ms of this process). On a shared, overloaded machine the CPU time is the
-    better estimate of what the call costs on an idle core; both are reported."""
-    fn()  # warm-up
-    ts, cs = [], []
-    for _ in range(repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1e3)
-        cs.append((time.process_time() - c0) * 1e3)
-    return statistics.median(ts), statistics.median(cs)
 
 
 def latency_rows(model_dir: Path, repeats: int) -> list[str]:
@@ -58,7 +43,7 @@ def latency_rows(model_dir: Path, repeats: int) -> list[str]:
         if variant == "default":
             continue
         c = CrimeImageClassifier(num_threads=1).load_model(model_dir, variant)
-        lite[variant] = _median_ms(lambda c=c: c.predict_arrays([x]), repeats)
+        lite[variant] = median_ms(lambda c=c: c.predict_arrays([x]), repeats)
     keras_ms = None
     try:
         import tensorflow as tf
@@ -76,7 +61,7 @@ def latency_rows(model_dir: Path, repeats: int) -> list[str]:
         else:
             km = nets.build_effnet_parts(size, en.ported_weights())[2]
         xb = x[None].astype(np.float32)
-        keras_ms = _median_ms(lambda: km.predict(xb, verbose=0), max(5, repeats // 5))
+        keras_ms = median_ms(lambda: km.predict(xb, verbose=0), max(5, repeats // 5))
     except ImportError:
         pass
     for variant, (ms, cpu) in lite.items():

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from benchlib import machine, write_section  # noqa: E402
+from benchlib import machine, median_ms, write_section  # noqa: E402
 from crimecast_training.config import TrainConfig  # noqa: E402
 
 TITLE = "Vision: training choices (5-fold group CV)"
@@ -148,7 +148,6 @@ def run_latency(args: argparse.Namespace) -> dict:
     """The accuracy rows' other axis: the frozen network(s) of a row (`--size`, `--backbones`, `--mirror`) as the served
     graph runs them: full int8 under LiteRT, 1 thread, median ms per image of `--repeats` calls (the head, a few
     thousand multiply-adds, is left out). Calibrated on `--calib` real images; the timing does not depend on them."""
-    import statistics
     import tempfile
 
     from crimecast.litert import interpreter_class
@@ -163,16 +162,11 @@ def run_latency(args: argparse.Namespace) -> dict:
                                   rep, path)
         it = interpreter_class()(model_path=str(path), num_threads=1)
         it.allocate_tensors()
-        inp = it.get_input_details()[0]["index"]
-        ts = []
-        for i in range(args.repeats + 1):
-            it.set_tensor(inp, rep[i % len(rep)][None])
-            t0 = time.perf_counter()
-            it.invoke()
-            ts.append((time.perf_counter() - t0) * 1e3)
+        it.set_tensor(it.get_input_details()[0]["index"], rep[:1])
+        ms, _cpu_ms = median_ms(it.invoke, args.repeats)
         mib = path.stat().st_size / 2**20
     row = {"kind": "latency", "size": args.size, "pool": args.pool, "mirror": args.mirror,
-           "backbones": args.backbones, "int8_ms_1_thread": round(statistics.median(ts[1:]), 2),
+           "backbones": args.backbones, "int8_ms_1_thread": round(ms, 2),
            "repeats": args.repeats, "mib": round(mib, 1), "convert_s": round(convert_s)}
     return _save(row, np.zeros(0), f"latency-{args.size}-{frozen.backbones_tag(args.backbones)}"
                  + ("-mirror" if args.mirror else ""))
@@ -265,7 +259,7 @@ def table(args: argparse.Namespace) -> str:
         lo_f1 = [lo[s]["macro_f1"] for s in srcs if "macro_f1" in lo.get(s, {})]
         acc = " / ".join(f"{ps.get(s, float('nan')):.2f}" for s in srcs)
         los = " / ".join(f"{lo[s]['macro_f1']:.2f}" if "macro_f1" in lo.get(s, {}) else "—" for s in srcs)
-        view = "mean of image + mirror" if r.get("mirror") else "image"
+        view = _view(r.get("mirror"))
         rule = "" if r.get("need", 0.9) == 0.9 else f", High rule fitted for recall {r['need']:.2f}"
         lines.append(f"| frozen + LR{_nets(r)}{rule} | {r['size']} px | {r['pool']} | {view} | {r['c']:g} | "
                      f"{r['repeats']} | "
@@ -310,7 +304,7 @@ def table(args: argparse.Namespace) -> str:
         for r in holdouts:
             f1 = [x["macro_f1"] for x in r["splits"]]
             rec = [x["high_recall"] for x in r["splits"]]
-            view = "mean of image + mirror" if r.get("mirror") else "image"
+            view = _view(r.get("mirror"))
             rule = "" if r.get("need", 0.9) == 0.9 else f" (High rule fitted for recall {r['need']:.2f})"
             rule += " **(shipped rule)**" if r.get("need", 0.9) == SHIPPED_NEED else ""
             rule += ", served head: mean of the CV fold heads" if r.get("served_head", "all") == "folds" else ""
@@ -353,8 +347,7 @@ def _speed_rows(lat: list[dict], frozen_rows: list[dict]) -> list[str]:
         same = [f for f in frozen_rows if f["size"] == r["size"] and f["pool"] == r["pool"]
                 and bool(f.get("mirror")) == bool(r["mirror"]) and f.get("backbones", "lite0") == r["backbones"]]
         same.sort(key=lambda f: (f.get("weighting", "class") != "group", abs(f.get("need", 0.9) - SHIPPED_NEED)))
-        nets = " ‖ ".join(p.replace("lite", "Lite") for p in r["backbones"].split("+"))
-        view = "mean of image + mirror" if r["mirror"] else "image"
+        nets, view = _net_names(r["backbones"]), _view(r["mirror"])
         if same:
             cf = same[0]["cross_fitted"]
             balanced = "" if same[0].get("weighting", "class") == "group" else " (class-balanced head)"
@@ -392,8 +385,7 @@ def _learning_curve(holdouts: list[dict], labels: str) -> list[str]:
         at = float(np.log(len(df)))
         pts = ", ".join(f"{k:.0f} → {f:.3f} / {c:.3f}" for k, f, c in zip(n, f1, rec, strict=True))
         rule = f"the High rule fitted for {need:.2f}" + (" (shipped)" if need == SHIPPED_NEED else "")
-        view = "mean of image + mirror" if mirror else "image"
-        out += ["", f"Learning curve, served view {view}, {rule} (training images, mean over the splits → "
+        out += ["", f"Learning curve, served view {_view(mirror)}, {rule} (training images, mean over the splits → "
                     "macro-F1 / High recall on the "
                     f"same held-out groups): {pts}. A line in log(training images): {bf * np.log(2):+.3f} macro-F1 "
                     f"and {br * np.log(2):+.3f} High recall per doubling; at all {len(df):,} images, what the "
@@ -501,10 +493,20 @@ def frozen_spec(spec: str) -> None:
     parse_backbones(spec)
 
 
+def _net_names(spec: str) -> str:
+    """"lite0+lite2@320" → "Lite0 ‖ Lite2@320"."""
+    return " ‖ ".join(p.replace("lite", "Lite") for p in spec.split("+"))
+
+
+def _view(mirror: bool | None) -> str:
+    """What the served head predicts from."""
+    return "mean of image + mirror" if mirror else "image"
+
+
 def _nets(r: dict) -> str:
     """"" for Lite0 alone (every earlier row), else ", Lite0 ‖ Lite2@320"; ", group-balanced" for that weighting."""
     spec = r.get("backbones", "lite0")
-    nets = "" if spec == "lite0" else ", " + " ‖ ".join(p.replace("lite", "Lite") for p in spec.split("+"))
+    nets = "" if spec == "lite0" else ", " + _net_names(spec)
     return nets + (", group-balanced" if r.get("weighting", "class") == "group" else "")
 
 

@@ -6,6 +6,8 @@ import datetime as _dt
 import os
 import platform
 import re
+import statistics
+import time
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
@@ -34,6 +36,19 @@ def machine() -> str:
     return (f"{platform.processor() or platform.machine()}{', ' + model if model else ''}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}, "
             f"load avg {load:.1f} at start, {_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}")
+
+
+def median_ms(fn, repeats: int) -> tuple[float, float]:
+    """(median wall ms, median CPU ms of this process). On a shared, overloaded machine the CPU time is the
+    better estimate of what the call costs on an idle core; both are reported."""
+    fn()  # warm-up
+    ts, cs = [], []
+    for _ in range(repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        ts.append((time.perf_counter() - t0) * 1e3)
+        cs.append((time.process_time() - c0) * 1e3)
+    return statistics.median(ts), statistics.median(cs)
 
 
 def write_section(title: str, body: str, doc: Path = DOC) -> None:

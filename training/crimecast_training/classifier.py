@@ -82,7 +82,7 @@ def _resolve(cfg: TrainConfig) -> TrainConfig:
         # the default two networks and group-balanced head, serving the mean over both views scored 0.782 ± 0.007 at
         # the shipped High rule under the same repeated group CV against 0.784 ± 0.009 for the image alone, for
         # twice the backbone work (benchmarks.md, "Vision: training choices": "Accuracy against speed")
-        cfg.mirror = cfg.mirror if cfg.mirror is not None else False
+        cfg.mirror = bool(cfg.mirror)
         # two frozen networks: Lite0 at the input size ‖ Lite2 at 320 px (resized in the graph): +0.015 macro-F1 at
         # the High-recall rule over Lite0 alone under the same repeated group CV, for about twice the backbone work
         # (benchmarks.md, "Vision: training choices"); Lite0 alone in the quick test profile
