@@ -335,7 +335,7 @@ def _speed_rows(lat: list[dict], frozen_rows: list[dict]) -> list[str]:
     the shipped one), fastest first."""
     if not lat:
         return []
-    out = ["", f"{SPEED_START} (`… latency --size S --backbones B [--no-mirror]`): the frozen network(s) of a row as "
+    out = ["", f"{SPEED_START} (`… latency --size S --backbones B [--mirror]`): the frozen network(s) of a row as "
                "the served graph runs them, full int8 under LiteRT, 1 thread, median ms per image (the head is left "
                "out: a few thousand multiply-adds), next to the CV row with the same input, networks and served view "
                "(group-balanced head where measured; the High rule nearest the shipped one). The latency goal is "
@@ -550,7 +550,9 @@ def main(argv: list[str] | None = None) -> int:
     lat = sub.add_parser("latency", help="int8 LiteRT ms per image (1 thread) of a row's frozen network(s)")
     lat.add_argument("--size", type=int, default=384)
     lat.add_argument("--pool", choices=["avg", "avgmax"], default="avgmax")
-    lat.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True)
+    lat.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=False,
+                     help="time the graph that serves the mean over the image and its mirror image (default off, as "
+                          "train-classifier ships)")
     lat.add_argument("--backbones", default="lite0+lite2@320")
     lat.add_argument("--repeats", type=int, default=30)
     lat.add_argument("--calib", type=int, default=64, help="real images the int8 ranges are calibrated on")

@@ -167,11 +167,21 @@ def test_speed_rows_pair_each_latency_with_the_cv_row_of_the_same_graph():
     assert all(len(b._cells(r)) == 8 for r in rows) and b._speed_rows([], []) == []
 
 
-def test_bench_latency_refuses_bad_counts_before_any_work():
+@pytest.mark.parametrize(("bad", "words"), [
+    (["--repeats", "0"], "--repeats and --calib must be >= 1"),
+    (["--calib", "0"], "--repeats and --calib must be >= 1"),
+    (["--calib", "-5"], "--repeats and --calib must be >= 1"),
+    (["--repeats", "many"], "invalid int value"),
+    (["--size", ""], "invalid int value"),
+    (["--backbones", ""], "unknown network"),
+    (["--backbones", "lite0+lite9"], "unknown network 'lite9'"),
+    (["--backbones", "lite0@99999"], "not a whole number in 32..1024"),
+])
+def test_bench_latency_refuses_bad_input_before_any_work(bad, words):
     import subprocess
 
     from testlib import ROOT
 
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_vision_cv.py"), "latency", "--repeats", "0"],
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_vision_cv.py"), "latency", *bad],
                        capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and "--repeats and --calib must be >= 1" in r.stderr, r.stderr[-300:]
+    assert r.returncode == 2 and words in r.stderr, (bad, r.stderr[-300:])
