@@ -109,6 +109,13 @@ def frozen_rows(meta: dict) -> list[str]:
                     f"macro-F1 vs float head {info['macro_f1_change_vs_keras']:+.3f}, agreement "
                     f"{info['agreement_with_keras']:.3f}) | {info['val_accuracy']:.3f} | {info['val_macro_f1']:.3f} | "
                     "— | — | — |")
+    for var, info in meta["variants"].items():
+        if (o := info.get("out_of_fold")):
+            rows.append(f"| {a} | {tr['data']} | same folds, each fold head on its held-out images' features from "
+                        f"the {var} backbone (quantisation change out of fold) | {var} + shipped High rule (Δ "
+                        f"macro-F1 vs float backbone {o['macro_f1_change']:+.3f}, Δ High recall "
+                        f"{o['high_recall_change']:+.3f}, agreement {o['agreement_at_rule']:.3f}) | — | "
+                        f"{o['macro_f1']:.3f} | {o['high_recall']:.3f} | — | — |")
     return rows
 
 

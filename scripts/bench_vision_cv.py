@@ -430,6 +430,12 @@ def _block(lines: list[str], start: str) -> list[str]:
     return lines[at:end]
 
 
+def _unique(lines: list[str], key) -> list[str]:  # noqa: ANN001
+    """`lines` without repeats of a key (the first kept): an earlier section may hold a row twice."""
+    seen: set = set()
+    return [ln for ln in lines if not (key(ln) in seen or seen.add(key(ln)))]
+
+
 def _keep_earlier_rows(lines: list[str], doc: Path | None = None, measured: bool = True) -> list[str]:
     """Merge this run's section with the one in `doc` (docs/benchmarks.md), so that a table rewritten on a fresh
     machine (whose .cache/bench_vision_cv.jsonl holds only its own rows) loses nothing measured before: CV rows
@@ -454,8 +460,8 @@ def _keep_earlier_rows(lines: list[str], doc: Path | None = None, measured: bool
     # CV rows
     idx = _table_rows(out, 14)
     have = {key(out[i], 6) for i in idx}
-    rows = [out[i] for i in idx] + [out_ln for out_ln in (old[i] for i in _table_rows(old, 14))
-                                    if key(out_ln, 6) not in have]
+    rows = [out[i] for i in idx] + _unique([ln for ln in (old[i] for i in _table_rows(old, 14))
+                                            if key(ln, 6) not in have], lambda ln: key(ln, 6))
     rows.sort(key=lambda ln: -float(_cells(ln)[8].split()[0]) if _cells(ln)[8][:1].isdigit() else 0.0)
     head = next((i for i, ln in enumerate(out) if ln.startswith("| head")), None)
     if head is not None and rows:
@@ -469,7 +475,8 @@ def _keep_earlier_rows(lines: list[str], doc: Path | None = None, measured: bool
     for width, key_n, start in ((7, 2, "What a check on unseen groups sees"), (8, 3, SPEED_START)):
         idx = _table_rows(out, width)
         have = {key(out[i], key_n) for i in idx}
-        kept = [ln for ln in (old[i] for i in _table_rows(old, width)) if key(ln, key_n) not in have]
+        kept = _unique([ln for ln in (old[i] for i in _table_rows(old, width)) if key(ln, key_n) not in have],
+                       lambda ln, n=key_n: key(ln, n))
         if idx:
             out = out[:idx[-1] + 1] + kept + out[idx[-1] + 1:]
         elif kept:

@@ -186,13 +186,42 @@ def test_two_backbones_concatenate_each_networks_own_features_and_the_tflite_agr
 
 
 def test_choose_variant_takes_the_fastest_faithful_one():
+    """Out of fold decides where it was measured (an in-sample loss, which can only count flips against, does not);
+    float32 and unchecked variants go by their in-sample change; the High recall promise must hold."""
     from crimecast_training.train_frozen import choose_variant
 
+    oof = {"macro_f1_change": -0.015, "high_recall": 0.94}
     v = {"float32": {"macro_f1_change_vs_keras": 0.0, "latency_ms_1_thread": 38.0},
          "dynamic": {"macro_f1_change_vs_keras": -0.001, "latency_ms_1_thread": 54.0},
-         "int8": {"macro_f1_change_vs_keras": -0.015, "latency_ms_1_thread": 16.0}}
-    assert choose_variant(v) == "float32"  # int8 costs too much; dynamic is slower than float32 here
-    v["int8"]["macro_f1_change_vs_keras"] = -0.004
-    assert choose_variant(v) == "int8"
+         "int8": {"macro_f1_change_vs_keras": -0.004, "latency_ms_1_thread": 16.0, "out_of_fold": oof}}
+    assert choose_variant(v, 0.90) == "float32"  # int8 costs too much out of fold; dynamic is slower than float32
+    oof["macro_f1_change"] = 0.0
+    v["int8"]["macro_f1_change_vs_keras"] = -0.03  # the in-sample loss no longer vetoes it
+    assert choose_variant(v, 0.90) == "int8"
+    oof["high_recall"] = 0.89  # breaks the promise
+    assert choose_variant(v, 0.90) == "float32"
+    del v["int8"]["out_of_fold"]  # not checked out of fold: its in-sample change decides
+    assert choose_variant(v, 0.90) == "float32"
     assert choose_variant({"int8": {"macro_f1_change_vs_keras": -0.05, "latency_ms_1_thread": 1.0},
-                           "dynamic": {"macro_f1_change_vs_keras": -0.03, "latency_ms_1_thread": 9.0}}) == "dynamic"
+                           "dynamic": {"macro_f1_change_vs_keras": -0.03, "latency_ms_1_thread": 9.0}},
+                          0.90) == "dynamic"
+
+
+def test_variant_out_of_fold_is_paired_on_the_fold_heads():
+    """The same features give no change and full agreement; features that flip the held-out High images lose High
+    recall; the heads are applied to their own held-out fold only."""
+    rng = np.random.default_rng(0)
+    n, d = 90, 4
+    y = np.repeat([0, 1, 2], n // 3)
+    f = rng.normal(size=(n, d)) + np.eye(d)[y] * 3
+    folds = np.arange(n) % 3
+    w = np.zeros((d, 3))
+    w[:3, :3] = np.eye(3)
+    runs = [{"folds": folds, "heads": [(w, np.zeros(3))] * 3}]
+    same = validation.variant_out_of_fold(runs, y, f, f.copy(), 1.0, 0.0)
+    assert same["macro_f1_change"] == 0.0 and same["agreement_at_rule"] == 1.0
+    assert same["macro_f1_change_per_fold_seed"] == [0.0]
+    g = f.copy()
+    g[(y == 0) & (folds == 1)] = f[(y == 0) & (folds == 1)][:, [1, 0, 2, 3]]  # fold 1's High images look Medium
+    worse = validation.variant_out_of_fold(runs, y, f, g, 1.0, 0.0)
+    assert worse["high_recall_change"] < -0.2 and worse["macro_f1_change"] < 0 and worse["agreement_at_rule"] < 0.95
