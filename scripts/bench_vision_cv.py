@@ -441,9 +441,12 @@ def _keep_earlier_rows(lines: list[str], doc: Path | None = None, measured: bool
     machine (whose .cache/bench_vision_cv.jsonl holds only its own rows) loses nothing measured before: CV rows
     (14 cells, keyed by their first 6), hold-out rows (7 cells, keyed by their first 2 without the shipped-rule
     mark) and speed rows (8 cells, keyed by their first 3) this run does not hold are kept as they were measured, as
-    are the High-bias curve and each rule's learning-curve line when this run cannot redo them. CV rows are re-sorted
+    are the High-bias curve (when this run cannot redo it, or its best row is worse than an earlier one) and each
+    rule's learning-curve line when this run cannot redo them. CV rows are re-sorted
     by the macro-F1 at the shipped rule; the shipped-rule mark follows `SHIPPED_NEED`, so a row is never kept twice
-    because the mark moved. A run that `measured` nothing keeps the earlier machine line too."""
+    because the mark moved, and a row the earlier section held twice is kept once. A speed row re-timed by a run that
+    lacks the CV row of its graph takes that graph's earlier CV cells. A run that `measured` nothing keeps the earlier
+    machine line too."""
     import re
 
     doc = doc or ROOT / "docs" / "benchmarks.md"
@@ -468,15 +471,24 @@ def _keep_earlier_rows(lines: list[str], doc: Path | None = None, measured: bool
         out = out[:head + 2] + rows + [ln for i, ln in enumerate(out) if i > head + 1 and i not in idx]
     # the High-bias curve
     bias_start = "High recall / precision against the High bias"
-    if not _block(out, bias_start) and _block(old, bias_start) and head is not None:
+    earlier_best = bool(rows) and key(rows[0], 6) not in have  # the best row was measured before, not by this run
+    if _block(old, bias_start) and head is not None and (earlier_best or not _block(out, bias_start)):
+        if (mine := _block(out, bias_start)):  # this run's curve is of a row that is not the best one: drop it
+            at = out.index(mine[0])
+            out = out[:at - 1] + out[at + len(mine):] if at and out[at - 1] == "" else out[:at] + out[at + len(mine):]
         end = head + 2 + len(rows)
         out = out[:end] + [""] + _block(old, bias_start) + out[end:]
     # hold-out rows, speed rows
     for width, key_n, start in ((7, 2, "What a check on unseen groups sees"), (8, 3, SPEED_START)):
         idx = _table_rows(out, width)
         have = {key(out[i], key_n) for i in idx}
-        kept = _unique([ln for ln in (old[i] for i in _table_rows(old, width)) if key(ln, key_n) not in have],
-                       lambda ln, n=key_n: key(ln, n))
+        earlier = [old[i] for i in _table_rows(old, width)]
+        kept = _unique([ln for ln in earlier if key(ln, key_n) not in have], lambda ln, n=key_n: key(ln, n))
+        if width == 8:  # a speed row re-timed here, whose CV row this machine lacks: the CV cells measured before
+            for i in idx:
+                if _cells(out[i])[5:] == ["—"] * 3 and (was := next((ln for ln in earlier if key(ln, 3) ==
+                                                                      key(out[i], 3)), None)):
+                    out[i] = "| " + " | ".join(_cells(out[i])[:5] + _cells(was)[5:]) + " |"
         if idx:
             out = out[:idx[-1] + 1] + kept + out[idx[-1] + 1:]
         elif kept:

@@ -168,6 +168,50 @@ def test_speed_rows_pair_each_latency_with_the_cv_row_of_the_same_graph():
     assert all(len(b._cells(r)) == 8 for r in rows) and b._speed_rows([], []) == []
 
 
+def test_high_bias_curve_stays_with_the_best_row(tmp_path: Path):
+    """A run whose only CV row is worse than one measured before keeps the earlier curve (of the best row) instead of
+    putting its own in; a run whose row is the best puts its own curve in."""
+    b = _bench_module()
+    cv_head = ["| head | a | b | c | d | e | f | g | h | i | j | k | l | m |", "|" + "---|" * 14]
+
+    def row(size: int, f1: float) -> str:
+        return (f"| frozen + LR | {size} px | avgmax | image | 0.01 | 3 | 0.7 | 0.6 | {f1} ± 0.01 | x | x | x | 0.3 "
+                "| 1 |")
+
+    def curve(tag: str) -> list[str]:
+        return [f"High recall / precision against the High bias (best frozen row, {tag}):", "",
+                "| High bias | High recall | High precision | macro-F1 | accuracy |", "|---|---|---|---|---|",
+                f"| +0.8 | 0.900 | 0.6 | 0.7 | 0.7 | {tag} |"]
+
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# B\n\n## {b.TITLE}\n\n" + "\n".join(["Commands: old", "", *cv_head, row(384, 0.784), "",
+                                                             *curve("old")]) + "\n")
+    worse = b._keep_earlier_rows(["Commands: new", "", *cv_head, row(320, 0.749), "", *curve("new")], doc=doc)
+    text = "\n".join(worse)
+    assert "(best frozen row, old)" in text and "(best frozen row, new)" not in text
+    assert worse.count(row(384, 0.784)) == 1 and worse.count(row(320, 0.749)) == 1
+    better = b._keep_earlier_rows(["Commands: new", "", *cv_head, row(448, 0.801), "", *curve("new")], doc=doc)
+    text = "\n".join(better)
+    assert "(best frozen row, new)" in text and "(best frozen row, old)" not in text
+
+
+def test_speed_row_retimed_on_a_fresh_machine_keeps_the_cv_cells_measured_before(tmp_path: Path):
+    """A latency re-timed on a machine without the CV row of that graph takes the earlier CV cells of the same graph
+    (the accuracy does not depend on the machine); a new graph with no CV row anywhere stays '—'."""
+    b = _bench_module()
+    head = "| networks | input | served view | int8 ms, 1 thread | MiB | macro-F1 at the rule (CV) | rule | High |"
+    sep = "|" + "---|" * 8
+    was = "| Lite0 | 384 px avgmax | image | 53.8 | 3.8 | 0.759 ± 0.012 | 0.94 | 0.947 / 0.574 |"
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# B\n\n## {b.TITLE}\n\nCommands: old\n\n{b.SPEED_START} (old):\n\n{head}\n{sep}\n{was}\n")
+    out = b._keep_earlier_rows(["Commands: new", "", f"{b.SPEED_START} (new):", "", head, sep,
+                                "| Lite0 | 384 px avgmax | image | 15.9 | 3.8 | — | — | — |",
+                                "| Lite9 | 96 px avg | image | 1.0 | 0.1 | — | — | — |"], doc=doc)
+    rows = [ln for ln in out if ln.startswith("| Lite")]
+    assert rows == ["| Lite0 | 384 px avgmax | image | 15.9 | 3.8 | 0.759 ± 0.012 | 0.94 | 0.947 / 0.574 |",
+                    "| Lite9 | 96 px avg | image | 1.0 | 0.1 | — | — | — |"]
+
+
 @pytest.mark.parametrize(("bad", "words"), [
     (["--repeats", "0"], "--repeats and --calib must be >= 1"),
     (["--calib", "0"], "--repeats and --calib must be >= 1"),

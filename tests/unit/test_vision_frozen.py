@@ -225,3 +225,18 @@ def test_variant_out_of_fold_is_paired_on_the_fold_heads():
     g[(y == 0) & (folds == 1)] = f[(y == 0) & (folds == 1)][:, [1, 0, 2, 3]]  # fold 1's High images look Medium
     worse = validation.variant_out_of_fold(runs, y, f, g, 1.0, 0.0)
     assert worse["high_recall_change"] < -0.2 and worse["macro_f1_change"] < 0 and worse["agreement_at_rule"] < 0.95
+
+
+def test_feature_cache_remembers_what_a_cold_run_costs(tmp_path):
+    """The cache keeps each view's compute time beside it, so a run that finds the features cached can still say what
+    a cold run pays; a second call reads the cache (the same arrays) and the time stays the first run's."""
+    pytest.importorskip("tensorflow")
+    x = np.random.default_rng(3).integers(0, 256, (3, 64, 64, 3)).astype(np.uint8)
+    assert frozen.cached_seconds(x, 64, "avg", tmp_path) is None and frozen.cached_seconds(x, 64, "avg", None) is None
+    first = frozen.features(x, 64, "avg", tmp_path, threads=1)
+    made = frozen.cached_seconds(x, 64, "avg", tmp_path)
+    assert made is not None and made > 0
+    again = frozen.features(x, 64, "avg", tmp_path, threads=1)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert frozen.cached_seconds(x, 64, "avg", tmp_path) == made
+    assert frozen.cached_seconds(x, 64, "avg", tmp_path, flips=(False,)) <= made

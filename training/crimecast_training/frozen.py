@@ -20,8 +20,10 @@ docs/benchmarks.md, "Vision: training choices" (repeated group cross-validation 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -167,6 +169,26 @@ class _LiteRunner:
         return it.get_tensor(it.get_output_details()[0]["index"])
 
 
+def _cache_path(cache_dir: Path | None, x: np.ndarray, size: int, pool: str, backbones: str, flip: bool) -> Path | None:
+    if cache_dir is None:
+        return None
+    digest = hashlib.sha256(np.ascontiguousarray(x[:: max(1, len(x) // 256)]).tobytes()).hexdigest()[:16]
+    tag = "" if backbones == "lite0" else "-" + backbones_tag(backbones)
+    return cache_dir / f"frozen{tag}-{pool}-{size}-{len(x)}-{digest}-{'flip' if flip else 'orig'}.npy"
+
+
+def cached_seconds(x: np.ndarray, size: int, pool: str, cache_dir: Path | None, flips: tuple[bool, ...] = (False, True),
+                   backbones: str = DEFAULT_BACKBONES) -> float | None:
+    """How long the cached features of `x` took to compute when they were made (None if any view's time is unknown)."""
+    total = 0.0
+    for flip in flips:
+        p = _cache_path(cache_dir, x, size, pool, backbones, flip)
+        if p is None or not p.with_suffix(".json").exists():
+            return None
+        total += float(json.loads(p.with_suffix(".json").read_text())["seconds"])
+    return round(total, 1)
+
+
 def features(x: np.ndarray, size: int, pool: str, cache_dir: Path | None, threads: int | None = None,
              flips: tuple[bool, ...] = (False, True), backbones: str = DEFAULT_BACKBONES) -> list[np.ndarray]:
     """Pooled frozen features of uint8 images (N, S, S, 3), one array per view (original, mirrored). Cached on disk
@@ -174,17 +196,16 @@ def features(x: np.ndarray, size: int, pool: str, cache_dir: Path | None, thread
     from tqdm import tqdm
 
     threads = threads or min(2, os.cpu_count() or 1)
-    digest = hashlib.sha256(np.ascontiguousarray(x[:: max(1, len(x) // 256)]).tobytes()).hexdigest()[:16]
     runner = None
     tag = "" if backbones == "lite0" else "-" + backbones_tag(backbones)
     tpath = (cache_dir or Path(os.environ.get("TMPDIR", "/tmp"))) / f"backbone{tag}-{pool}-{size}-{os.getpid()}.tflite"
     out = []
     for flip in flips:
-        cpath = cache_dir / f"frozen{tag}-{pool}-{size}-{len(x)}-{digest}-{'flip' if flip else 'orig'}.npy" \
-            if cache_dir else None
+        cpath = _cache_path(cache_dir, x, size, pool, backbones, flip)
         if cpath is not None and cpath.exists():
             out.append(np.load(cpath))
             continue
+        t0 = time.perf_counter()
         if runner is None:
             tpath.parent.mkdir(parents=True, exist_ok=True)
             runner = _LiteRunner(build_backbone(size, pool, backbones=backbones), tpath, threads)
@@ -197,6 +218,7 @@ def features(x: np.ndarray, size: int, pool: str, cache_dir: Path | None, thread
             with atomic_path(cpath) as tmp:
                 with open(tmp, "wb") as fh:
                     np.save(fh, f)
+            cpath.with_suffix(".json").write_text(json.dumps({"seconds": round(time.perf_counter() - t0, 1)}))
         out.append(f)
     tpath.unlink(missing_ok=True)
     return out

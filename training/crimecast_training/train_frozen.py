@@ -266,6 +266,8 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
                          "served_head": cfg.served_head,
                          "c": cfg.c,
                          "history": [], "quick": cfg.quick, "seed": cfg.seed, "feature_seconds": round(t_feat, 1),
+                         "feature_seconds_when_computed": frozen.cached_seconds(x, cfg.size, cfg.pool, cfg.cache_dir,
+                                                                                backbones=cfg.backbones),
                          "fit_seconds": round(fit_s, 1), "total_seconds": round(time.perf_counter() - t_start, 1)},
         }
         meta |= common(meta, staging)
