@@ -253,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
                          f"{d['per_class']['High']['recall']:.3f} with the High bias.")
     notes.append("- Frozen rows: every image is predicted by a head that never saw its group; the High bias is fitted "
                  "on the other folds' predictions only, so its recall is measured on images it was not fitted on. The "
-                 "quantisation rows compare the served TFLite variant with the float head on all images (in-sample).")
+                 "in-sample quantisation rows compare each TFLite variant with the float head on all images; the "
+                 "out-of-fold row applies the CV's fold heads to their held-out images' features from the quantised "
+                 "backbone, paired with the float backbone's (what chooses the served variant).")
     body += [*notes, ""]
     text = "\n".join(body)
     print(text)
