@@ -4,6 +4,9 @@ next to the fine-tuned model on the same folds.
 Usage:
   .venv/bin/python scripts/bench_vision_cv.py frozen --size 384 --pool avgmax --c 0.01 [--repeats 5] [--mirror]
         [--backbones lite0+lite2@320]
+  .venv/bin/python scripts/bench_vision_cv.py holdout --splits 10 [--need 0.94] [--variants float32 int8]
+        [--train-share 0.5]                                     (the check on unseen groups, simulated)
+  .venv/bin/python scripts/bench_vision_cv.py latency --size 384 --backbones lite0+lite2@320 [--mirror]
   .venv/bin/python scripts/bench_vision_cv.py finetune --split 11 --epochs 12 --lr 3e-4     (slow: the old default)
   .venv/bin/python scripts/bench_vision_cv.py table [--write]
 
@@ -103,7 +106,26 @@ def run_holdout(args: argparse.Namespace) -> dict:
     views = frozen.features(x, args.size, args.pool, CACHE, backbones=args.backbones)
     t0 = time.perf_counter()
     needs = sorted(set(args.need))
-    per: dict[float, list[dict]] = {n: [] for n in needs}
+    variants = list(dict.fromkeys(args.variants))
+    per: dict[tuple[float, str], list[dict]] = {(n, v): [] for n in needs for v in variants}
+
+    def served_te(tr: np.ndarray, te: np.ndarray, variant: str) -> np.ndarray:
+        """The held-out images' served features through the quantised backbone, calibrated as train-classifier does
+        (200 of the split's training images + the probe inputs): what the shipped graph's head would see."""
+        import tempfile
+
+        from crimecast_training.export import export_tflite
+        from crimecast_training.train_frozen import _lite_features
+
+        rep_idx = tr[np.random.default_rng(0).choice(len(tr), size=min(len(tr), 200), replace=False)]
+        rep = np.concatenate([x[rep_idx], *validation.probe_images(args.size).values()]).astype(np.float32)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "backbone.tflite"
+            export_tflite(backbone, variant, rep, path)
+            return _lite_features(path, x[te], 2)
+
+    backbone = frozen.build_backbone(args.size, args.pool, args.mirror, args.backbones) \
+        if set(variants) - {"float32"} else None
     for seed in range(args.splits):
         tr, te = group_split(df, args.frac, seed)
         if args.train_share < 1:  # a learning curve: train on only this share of the non-held-out groups
@@ -113,24 +135,26 @@ def run_holdout(args: argparse.Namespace) -> dict:
         runs = validation.repeated_cv(dtr, vtr, 5, args.repeats, args.c, 0, log=lambda m: None, mirror=args.mirror,
                                       weighting=args.weighting)
         w, b = validation.served_head(runs, dtr, vtr, args.c, 0, args.weighting, args.served_head)
-        raw = frozen.head_probs(frozen.served_features(views, args.mirror)[te], w, b)
-        for need in needs:  # the same runs and head; only the High rule's recall promise differs
-            t, bias, _info = validation.calibrate_runs(runs, ytr, need)
-            p = apply_temperature(raw, t)
-            rep = classification_report(yte, decide(p, np.array([bias, 0.0, 0.0])), ["High", "Medium", "Low"])
-            hi = rep["per_class"]["High"]
-            per[need].append({"split_seed": seed, "n_train": int(len(tr)), "n_test": int(len(te)),
-                              "macro_f1": rep["macro_f1"],
-                              "high_recall": hi["recall"], "high_precision": hi["precision"], "bias": round(bias, 3)})
-            print(json.dumps({"need": need} | per[need][-1]), file=sys.stderr)
+        for variant in variants:  # the same runs and head; only the features of the held-out images differ
+            raw = frozen.head_probs(served_te(tr, te, variant) if variant != "float32"
+                                    else frozen.served_features(views, args.mirror)[te], w, b)
+            for need in needs:  # only the High rule's recall promise differs
+                t, bias, _info = validation.calibrate_runs(runs, ytr, need)
+                p = apply_temperature(raw, t)
+                rep = classification_report(yte, decide(p, np.array([bias, 0.0, 0.0])), ["High", "Medium", "Low"])
+                hi = rep["per_class"]["High"]
+                per[need, variant].append({"split_seed": seed, "n_train": int(len(tr)), "n_test": int(len(te)),
+                                           "macro_f1": rep["macro_f1"], "high_recall": hi["recall"],
+                                           "high_precision": hi["precision"], "bias": round(bias, 3)})
+                print(json.dumps({"need": need, "variant": variant} | per[need, variant][-1]), file=sys.stderr)
     rows = []
-    for need in needs:
-        a = {k: np.array([r[k] for r in per[need]]) for k in ("macro_f1", "high_recall", "high_precision")}
+    for need, variant in per:
+        a = {k: np.array([r[k] for r in per[need, variant]]) for k in ("macro_f1", "high_recall", "high_precision")}
         row = {"kind": "holdout", "size": args.size, "pool": args.pool, "c": args.c, "repeats": args.repeats,
                "mirror": args.mirror, "backbones": args.backbones, "weighting": args.weighting,
-               "served_head": args.served_head, "need": need,
+               "served_head": args.served_head, "need": need, "variant": variant,
                "frac": args.frac, "train_share": args.train_share,
-               "splits": per[need],
+               "splits": per[need, variant],
                **{f"{k}_mean": round(float(v.mean()), 4) for k, v in a.items()},
                **{f"{k}_sd": round(float(v.std()), 4) for k, v in a.items()},
                "share_meeting_must_show": round(float(((a["macro_f1"] >= 0.76) & (a["high_recall"] >= 0.90)).mean()),
@@ -140,7 +164,8 @@ def run_holdout(args: argparse.Namespace) -> dict:
                           + ("-mirror" if args.mirror else "") + f"-need{need}"
                           + ("" if args.weighting == "class" else f"-{args.weighting}")
                           + ("" if args.served_head == "all" else f"-{args.served_head}")
-                          + ("" if args.train_share == 1 else f"-share{args.train_share:g}")))
+                          + ("" if args.train_share == 1 else f"-share{args.train_share:g}")
+                          + ("" if variant == "float32" else f"-{variant}")))
     return rows[0]
 
 
@@ -224,7 +249,7 @@ def table(args: argparse.Namespace) -> str:
     for r in rows:
         key = ((r["kind"], r["size"], r["pool"], r["c"], r.get("mirror", False), r.get("backbones", "lite0"),
                 r.get("need", 0.9), r.get("weighting", "class"), r.get("served_head", "all"),
-                r.get("train_share", 1.0))
+                r.get("train_share", 1.0), r.get("variant", "float32"))
                if r["kind"] in ("frozen", "holdout")
                else (r["kind"], r["size"], r["pool"], r["mirror"], r["backbones"]) if r["kind"] == "latency"
                else (r["kind"], r["split"], r["epochs"], r["seed"]))
@@ -308,6 +333,8 @@ def table(args: argparse.Namespace) -> str:
             rule = "" if r.get("need", 0.9) == 0.9 else f" (High rule fitted for recall {r['need']:.2f})"
             rule += " **(shipped rule)**" if r.get("need", 0.9) == SHIPPED_NEED else ""
             rule += ", served head: mean of the CV fold heads" if r.get("served_head", "all") == "folds" else ""
+            rule += (f", **held-out images scored through the {r['variant']} backbone** (calibrated on each split's "
+                     "training images, as train-classifier does)") if r.get("variant", "float32") != "float32" else ""
             share = r.get("train_share", 1.0)
             rule += (f", **trained on {share:.0%} of the training groups** ({share * (1 - r['frac']):.0%} of all; "
                      "learning curve)") if share < 1 else ""
@@ -561,6 +588,9 @@ def main(argv: list[str] | None = None) -> int:
     h.add_argument("--need", type=float, nargs="+", default=[SHIPPED_NEED],
                    help="cross-fitted High recall the High rule is fitted for (train-classifier: the 0.90 promise + "
                         f"its margin = {SHIPPED_NEED}); one row each")
+    h.add_argument("--variants", choices=["float32", "dynamic", "int8"], nargs="+", default=["float32"],
+                   help="score the held-out images through each of these backbone variants, with the same heads "
+                        "(float32: the float features; int8: exported per split, calibrated on its training images)")
     h.add_argument("--frac", type=float, default=0.3)
     h.add_argument("--splits", type=int, default=10)
     h.add_argument("--train-share", type=float, default=1.0,

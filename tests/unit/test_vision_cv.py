@@ -95,6 +95,17 @@ def test_bench_holdout_refuses_bad_shares_and_splits_before_any_work(bad):
     assert "--train-share in (0, 1]" in r.stderr and bad[1] in r.stderr
 
 
+def test_bench_holdout_refuses_an_unknown_variant_before_any_work():
+    import subprocess
+    import sys
+
+    from testlib import ROOT
+
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_vision_cv.py"), "holdout", "--variants",
+                        "float32", "int9"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--variants" in r.stderr and "'int9'" in r.stderr, r.stderr[-300:]
+
+
 def _bench_module():
     import importlib.util
 
