@@ -115,14 +115,14 @@ def run_holdout(args: argparse.Namespace) -> dict:
         import tempfile
 
         from crimecast_training.export import export_tflite
-        from crimecast_training.train_frozen import _lite_features
+        from crimecast_training.train_frozen import lite_features
 
         rep_idx = tr[np.random.default_rng(0).choice(len(tr), size=min(len(tr), 200), replace=False)]
         rep = np.concatenate([x[rep_idx], *validation.probe_images(args.size).values()]).astype(np.float32)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "backbone.tflite"
             export_tflite(backbone, variant, rep, path)
-            return _lite_features(path, x[te], 2)
+            return lite_features(path, x[te], 2)
 
     backbone = frozen.build_backbone(args.size, args.pool, args.mirror, args.backbones) \
         if set(variants) - {"float32"} else None
@@ -502,7 +502,7 @@ def _keep_earlier_rows(lines: list[str], doc: Path | None = None, measured: bool
     if _block(old, bias_start) and head is not None and (earlier_best or not _block(out, bias_start)):
         if (mine := _block(out, bias_start)):  # this run's curve is of a row that is not the best one: drop it
             at = out.index(mine[0])
-            out = out[:at - 1] + out[at + len(mine):] if at and out[at - 1] == "" else out[:at] + out[at + len(mine):]
+            del out[at - (at > 0 and out[at - 1] == ""):at + len(mine)]  # with the blank line before it
         end = head + 2 + len(rows)
         out = out[:end] + [""] + _block(old, bias_start) + out[end:]
     # hold-out rows, speed rows

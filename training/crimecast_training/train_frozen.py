@@ -37,12 +37,12 @@ from crimecast_training.export import VARIANT_FILES, export_tflite
 OOD_QUANTILE = 0.99
 
 
-def _lite_outputs(path: Path, x: np.ndarray, threads: int, batch: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """(probs, ood) of a shipped .tflite under LiteRT, outputs told apart by their width (3 vs 1)."""
+def _lite_run(path: Path, x: np.ndarray, threads: int, batch: int = 16) -> dict[int, np.ndarray]:
+    """Every output of a .tflite under LiteRT over `x` in batches, keyed by its width, as float64."""
     from crimecast.litert import interpreter_class
 
     it = interpreter_class()(model_path=str(path), num_threads=threads)
-    ps, os_ = [], []
+    outs: dict[int, list[np.ndarray]] = {}
     n = None
     for i in range(0, len(x), batch):
         xb = x[i:i + batch].astype(np.float32)
@@ -52,10 +52,21 @@ def _lite_outputs(path: Path, x: np.ndarray, threads: int, batch: int = 16) -> t
             n = len(xb)
         it.set_tensor(it.get_input_details()[0]["index"], xb)
         it.invoke()
-        outs = {int(d["shape"][-1]): it.get_tensor(d["index"]) for d in it.get_output_details()}
-        ps.append(outs[3].astype(np.float64))
-        os_.append(outs[1][:, 0].astype(np.float64))
-    return np.concatenate(ps), np.concatenate(os_)
+        for d in it.get_output_details():
+            outs.setdefault(int(d["shape"][-1]), []).append(it.get_tensor(d["index"]).astype(np.float64))
+    return {w: np.concatenate(v) for w, v in outs.items()}
+
+
+def _lite_outputs(path: Path, x: np.ndarray, threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """(probs, ood) of a shipped .tflite under LiteRT, outputs told apart by their width (3 vs 1)."""
+    outs = _lite_run(path, x, threads)
+    return outs[3], outs[1][:, 0]
+
+
+def lite_features(path: Path, x: np.ndarray, threads: int) -> np.ndarray:
+    """The pooled features of a backbone-only .tflite (its one output) under LiteRT."""
+    (f,) = _lite_run(path, x, threads).values()
+    return f
 
 
 def _latency_ms(path: Path, size: int, repeats: int = 15) -> float:
@@ -93,24 +104,6 @@ def choose_variant(variants: dict[str, dict], promise: float, tolerance: float =
     if ok:
         return min(ok, key=lambda v: variants[v]["latency_ms_1_thread"])
     return max(variants, key=lambda v: change(variants[v]))
-
-
-def _lite_features(path: Path, x: np.ndarray, threads: int, batch: int = 16) -> np.ndarray:
-    """The pooled features of a backbone-only .tflite (one output) under LiteRT."""
-    from crimecast.litert import interpreter_class
-
-    it = interpreter_class()(model_path=str(path), num_threads=threads)
-    out, n = [], None
-    for i in range(0, len(x), batch):
-        xb = x[i:i + batch].astype(np.float32)
-        if n != len(xb):
-            it.resize_tensor_input(it.get_input_details()[0]["index"], list(xb.shape))
-            it.allocate_tensors()
-            n = len(xb)
-        it.set_tensor(it.get_input_details()[0]["index"], xb)
-        it.invoke()
-        out.append(it.get_tensor(it.get_output_details()[0]["index"]).astype(np.float64))
-    return np.concatenate(out)
 
 
 def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n_folds: int, data: str,
@@ -189,7 +182,7 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
             path = staging / f"backbone-{v}.tflite"
             export_tflite(backbone, v, representative, path)
             variants[v]["out_of_fold"] = validation.variant_out_of_fold(
-                runs, y, served, _lite_features(path, x, threads), temperature, bias)
+                runs, y, served, lite_features(path, x, threads), temperature, bias)
             path.unlink()
             log(f"{v} out of fold: {variants[v]['out_of_fold']}")
         default = choose_variant(variants, cfg.high_recall_target)
