@@ -104,6 +104,9 @@ def test_bench_holdout_refuses_an_unknown_variant_before_any_work():
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_vision_cv.py"), "holdout", "--variants",
                         "float32", "int9"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "--variants" in r.stderr and "'int9'" in r.stderr, r.stderr[-300:]
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_vision_cv.py"), "holdout", "--variants"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--variants" in r.stderr and "expected at least one argument" in r.stderr
 
 
 def _bench_module():

@@ -240,3 +240,7 @@ def test_feature_cache_remembers_what_a_cold_run_costs(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
     assert frozen.cached_seconds(x, 64, "avg", tmp_path) == made
     assert frozen.cached_seconds(x, 64, "avg", tmp_path, flips=(False,)) <= made
+    record = next(tmp_path.glob("frozen-*-orig.json"))
+    for bad in ("", "{not json", '{"minutes": 3}', '{"seconds": "soon"}', "[1, 2]"):  # a damaged record
+        record.write_text(bad)
+        assert frozen.cached_seconds(x, 64, "avg", tmp_path) is None

@@ -183,9 +183,12 @@ def cached_seconds(x: np.ndarray, size: int, pool: str, cache_dir: Path | None, 
     total = 0.0
     for flip in flips:
         p = _cache_path(cache_dir, x, size, pool, backbones, flip)
-        if p is None or not p.with_suffix(".json").exists():
+        if p is None:
             return None
-        total += float(json.loads(p.with_suffix(".json").read_text())["seconds"])
+        try:  # a missing or unreadable record only loses this number, never the training run
+            total += float(json.loads(p.with_suffix(".json").read_text())["seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
     return round(total, 1)
 
 
@@ -218,7 +221,8 @@ def features(x: np.ndarray, size: int, pool: str, cache_dir: Path | None, thread
             with atomic_path(cpath) as tmp:
                 with open(tmp, "wb") as fh:
                     np.save(fh, f)
-            cpath.with_suffix(".json").write_text(json.dumps({"seconds": round(time.perf_counter() - t0, 1)}))
+            with atomic_path(cpath.with_suffix(".json")) as tmp:
+                tmp.write_text(json.dumps({"seconds": round(time.perf_counter() - t0, 1)}))
         out.append(f)
     tpath.unlink(missing_ok=True)
     return out
