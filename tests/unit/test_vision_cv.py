@@ -182,6 +182,31 @@ def test_speed_rows_pair_each_latency_with_the_cv_row_of_the_same_graph():
     assert all(len(b._cells(r)) == 8 for r in rows) and b._speed_rows([], []) == []
 
 
+def test_learning_curve_reads_the_line_and_sets_a_nearer_run_beside_it(monkeypatch):
+    """Three shares of the 30 % hold-out make the line; an int8 row of the same rule is not a fourth point; a run that
+    held out 10 % (trained nearer to all images) is reported next to what the line reads at its training size."""
+    b = _bench_module()
+    from crimecast_training import data
+
+    monkeypatch.setattr(data, "load_labels", lambda labels: pd.DataFrame({"y": np.zeros(4000, int)}))
+
+    def row(share, f1, rec, n, frac=0.3, variant="float32"):
+        return {"need": b.SHIPPED_NEED, "mirror": False, "served_head": "folds", "weighting": "group", "frac": frac,
+                "train_share": share, "variant": variant, "macro_f1_mean": f1, "macro_f1_sd": 0.05,
+                "high_recall_mean": rec, "high_recall_sd": 0.06, "share_meeting_must_show": 0.5,
+                "splits": [{"split_seed": 0, "n_train": n}]}
+
+    # macro-F1 rises 0.05 and recall falls 0.02 per doubling, exactly: the line reads 0.80 / 0.90 at 4,000 images
+    pts = [row(s, 0.80 - 0.05 * k, 0.90 + 0.02 * k, 4000 / 2 ** k) for s, k in ((0.25, 3), (0.5, 2), (1.0, 1))]
+    out = b._learning_curve(pts + [row(1.0, 0.1, 0.1, 2000, variant="int8")], "labels.csv")
+    assert len(out) == 2 and "2000 → 0.750 / 0.920" in out[1] and "→ 0.100" not in out[1]
+    assert "+0.050 macro-F1 and -0.020 High recall per doubling" in out[1] and "0.800 and High recall 0.900" in out[1]
+    assert "Measured nearer" not in out[1]
+    near = b._learning_curve(pts + [row(1.0, 0.77, 0.93, 2828, frac=0.1)], "labels.csv")[1]
+    assert "10% of the groups held out, 2828 training images, 1 splits): macro-F1 0.770 ± 0.050" in near
+    assert "where the line reads 0.775 and 0.910" in near  # 2828 = 4000 / sqrt(2): half a doubling below
+
+
 def test_high_bias_curve_stays_with_the_best_row(tmp_path: Path):
     """A run whose only CV row is worse than one measured before keeps the earlier curve (of the best row) instead of
     putting its own in; a run whose row is the best puts its own curve in."""
