@@ -7,6 +7,8 @@ Usage:
   .venv/bin/python scripts/bench_vision_cv.py holdout --splits 10 [--need 0.94] [--variants float32 int8]
         [--train-share 0.5]                                     (the check on unseen groups, simulated)
   .venv/bin/python scripts/bench_vision_cv.py latency --size 384 --backbones lite0+lite2@320 [--mirror]
+  .venv/bin/python scripts/bench_vision_cv.py odds [--shares 0.1 0.3 0.42] [--draws 200]
+                                                    (how often a held-out set of a size meets the must-show)
   .venv/bin/python scripts/bench_vision_cv.py finetune --split 11 --epochs 12 --lr 3e-4     (slow: the old default)
   .venv/bin/python scripts/bench_vision_cv.py table [--write]
 
@@ -171,6 +173,104 @@ def run_holdout(args: argparse.Namespace) -> dict:
     return rows[0]
 
 
+def run_odds(args: argparse.Namespace) -> dict:
+    """How much a check on one held-out set can say: the shipped pipeline's repeated-CV decisions (each fold decided by
+    a head and a High bias fitted without it, `validation.cross_fitted_decisions` at the target the shipped rule
+    chooses), scored on `--draws` random held-out group sets (`group_split`, every source × class) of each of
+    `--shares` of the groups: macro-F1 and High recall mean ± sd, and the share of draws meeting the must-show. The
+    heads were trained on 80 % of the images (the landing check's are trained on all of them), so this is the spread
+    of the estimate at a given test size, around a mean that is CV's."""
+    from crimecast.vision.metrics import classification_report
+    from crimecast_training import frozen, validation
+    from crimecast_training.data import group_split
+
+    df, x = _data(args.labels, args.size)
+    y = df["y"].to_numpy()
+    views = frozen.features(x, args.size, args.pool, CACHE, backbones=args.backbones)
+    t0 = time.perf_counter()
+    runs = validation.repeated_cv(df, views, 5, args.repeats, args.c, 0, log=lambda m: None, mirror=False,
+                                  weighting=args.weighting)
+    _t, _bias, info = validation.calibrate_runs(runs, y, args.need)
+    preds = validation.cross_fitted_decisions(runs, y, info["target"])
+    per_share = []
+    for share in args.shares:
+        f1, rec, n = [], [], []
+        for seed in range(args.draws):
+            te = group_split(df, share, seed)[1]
+            n.append(len(te))
+            for pred in preds:
+                rep = classification_report(y[te], pred[te], ["High", "Medium", "Low"])
+                f1.append(rep["macro_f1"])
+                rec.append(rep["per_class"]["High"]["recall"])
+        a, r = np.array(f1), np.array(rec)
+        per_share.append({"share": share, "images": round(float(np.mean(n))),
+                          "macro_f1_mean": round(float(a.mean()), 4), "macro_f1_sd": round(float(a.std()), 4),
+                          "high_recall_mean": round(float(r.mean()), 4),
+                          "high_recall_sd": round(float(r.std()), 4),
+                          "meets_macro_f1": round(float((a >= 0.76).mean()), 3),
+                          "meets_recall": round(float((r >= 0.90).mean()), 3),
+                          "meets_both": round(float(((a >= 0.76) & (r >= 0.90)).mean()), 3)})
+        print(json.dumps(per_share[-1]), file=sys.stderr)
+    pooled = [classification_report(y, p, ["High", "Medium", "Low"]) for p in preds]
+    paired = []  # the hold-out runs of this pipeline in the results: their very held-out sets, CV-decided
+    earlier = [json.loads(ln) for ln in RESULTS.read_text().splitlines() if ln.strip()] if RESULTS.exists() else []
+    for h in {(r["frac"], r.get("train_share", 1.0)): r for r in earlier
+              if r["kind"] == "holdout" and r.get("variant", "float32") == "float32" and r["need"] == args.need
+              and r["size"] == args.size and r["backbones"] == args.backbones and r["weighting"] == args.weighting
+              and r.get("served_head") == "folds" and not r.get("mirror")}.values():
+        cv = np.array([np.mean([classification_report(y[te], p[te], ["High", "Medium", "Low"])["macro_f1"]
+                                for p in preds]) for te in (group_split(df, h["frac"], s["split_seed"])[1]
+                                                            for s in h["splits"])])
+        d = np.array([s["macro_f1"] for s in h["splits"]]) - cv
+        paired.append({"frac": h["frac"], "train_share": h.get("train_share", 1.0), "splits": len(d),
+                       "cv_macro_f1": round(float(cv.mean()), 4), "holdout_macro_f1": h["macro_f1_mean"],
+                       "change": round(float(d.mean()), 4), "change_se": round(float(d.std() / np.sqrt(len(d))), 4)})
+    row = {"kind": "odds", "size": args.size, "pool": args.pool, "c": args.c, "repeats": args.repeats,
+           "backbones": args.backbones, "weighting": args.weighting, "need": args.need, "target": info["target"],
+           "draws": args.draws, "n_images": len(y),
+           "pooled_macro_f1": round(float(np.mean([r["macro_f1"] for r in pooled])), 4),
+           "pooled_high_recall": round(float(np.mean([r["per_class"]["High"]["recall"] for r in pooled])), 4),
+           "shares": per_share, "paired": sorted(paired, key=lambda d: (d["frac"], d["train_share"])),
+           "seconds": round(time.perf_counter() - t0)}
+    return _save(row, np.zeros(0), f"odds-{args.size}-{frozen.backbones_tag(args.backbones)}-need{args.need}")
+
+
+ODDS_START = "How much one held-out set can say"
+
+
+def _paired_text(r: dict) -> str:
+    """The `odds` row's paired comparison with the hold-out runs, as a sentence ("" without one)."""
+    if not r.get("paired"):
+        return ""
+    return (" On the very held-out sets of the hold-out runs (paired per split: the hold-out pipeline, trained without "
+            "those groups, against these CV decisions): " + "; ".join(
+                f"{d['frac']:.0%} held out" + ("" if d["train_share"] == 1 else
+                                               f", trained on {d['train_share']:.0%} of the rest")
+                + f" ({d['splits']} splits): CV {d['cv_macro_f1']:.3f}, hold-out {d['holdout_macro_f1']:.3f}, change "
+                f"{d['change']:+.3f} ± {d['change_se']:.3f}" for d in r["paired"])
+            + ". The change is what training on fewer images costs; how hard a set is shows in both.")
+
+
+def _odds_lines(r: dict) -> list[str]:
+    """Lines: the `odds` row's table (one line per held-out share)."""
+    out = ["", f"{ODDS_START} (`… odds`): the shipped pipeline's repeated-CV decisions ({r['repeats']} fold seeds; "
+               "every fold decided by a head and a High bias fitted without it) scored on "
+               f"{r['draws']} random held-out group sets per size, every source × class held out alike. Pooled over "
+               f"all {r['n_images']:,} images they give macro-F1 {r['pooled_macro_f1']:.3f} and High recall "
+               f"{r['pooled_high_recall']:.3f}; the rows show how far one set of a given size strays from that. The "
+               "heads saw 80 % of the images, the landing check's see all of them." + _paired_text(r) + "\n",
+           "| groups held out (images, mean) | macro-F1 mean ± sd | High recall mean ± sd | macro-F1 ≥ 0.76 | "
+           "recall ≥ 0.90 | both |",
+           "|---|---|---|---|---|---|"]
+    for s in r["shares"]:
+        note = (" (our 1,648 as 70 % of a pool: 30 % of it)" if abs(s["images"] - r["n_images"] * 3 / 7) < 0.1 *
+                r["n_images"] else "")
+        out.append(f"| {s['share']:.0%} ({s['images']}){note} | {s['macro_f1_mean']:.3f} ± {s['macro_f1_sd']:.3f} | "
+                   f"{s['high_recall_mean']:.3f} ± {s['high_recall_sd']:.3f} | {s['meets_macro_f1']:.0%} | "
+                   f"{s['meets_recall']:.0%} | {s['meets_both']:.0%} |")
+    return out
+
+
 def run_latency(args: argparse.Namespace) -> dict:
     """The accuracy rows' other axis: the frozen network(s) of a row (`--size`, `--backbones`, `--mirror`) as the served
     graph runs them: full int8 under LiteRT, 1 thread, median ms per image of `--repeats` calls (the head, a few
@@ -254,6 +354,8 @@ def table(args: argparse.Namespace) -> str:
                 r.get("train_share", 1.0), r.get("variant", "float32"), r.get("frac", 0.3))
                if r["kind"] in ("frozen", "holdout")
                else (r["kind"], r["size"], r["pool"], r["mirror"], r["backbones"]) if r["kind"] == "latency"
+               else (r["kind"], r["size"], r["pool"], r["c"], r["backbones"], r["weighting"], r["need"])
+               if r["kind"] == "odds"
                else (r["kind"], r["split"], r["epochs"], r["seed"]))
         latest[key] = r
     # best first by what ships: macro-F1 at the cross-fitted High rule (High recall >= 0.90), not at argmax
@@ -348,8 +450,12 @@ def table(args: argparse.Namespace) -> str:
                          f"{r['high_recall_sd']:.3f} ({min(rec):.3f}) | {r['high_precision_mean']:.3f} | "
                          f"{r['share_meeting_must_show']:.0%} |")
         lines += _learning_curve(holdouts, args.labels)
+    odds = [r for r in latest.values() if r["kind"] == "odds" and r["need"] == SHIPPED_NEED]
+    if odds:
+        lines += _odds_lines(odds[-1])
     if args.write:
         lines = _keep_earlier_rows(lines, measured=bool(latest))
+    lines = _with_nearer(lines, holdouts)
     text = "\n".join(lines) + "\n"
     print(text)
     if args.write:
@@ -394,8 +500,7 @@ def _speed_rows(lat: list[dict], frozen_rows: list[dict]) -> list[str]:
 def _learning_curve(holdouts: list[dict], labels: str) -> list[str]:
     """Lines: for each High rule measured at three or more `--train-share`s (the same held-out groups per split; the
     shipped head), the points, a least-squares line of macro-F1 and High recall in log(training images), and what
-    the line reads at every image of `labels` (what the landing check trains on); then, for a run that held out fewer
-    groups (`--frac` below 0.3, so trained nearer to all images), its measurement next to what the line reads there."""
+    the line reads at every image of `labels` (what the landing check trains on)."""
     from crimecast_training.data import group_split, load_labels
 
     df = None
@@ -406,7 +511,6 @@ def _learning_curve(holdouts: list[dict], labels: str) -> list[str]:
                 and r.get("variant", "float32") == "float32"]
         rows = sorted((r for r in same if r.get("frac", HOLDOUT_FRAC) == HOLDOUT_FRAC),
                       key=lambda r: r.get("train_share", 1.0))
-        nearer = [r for r in same if r.get("frac", HOLDOUT_FRAC) < HOLDOUT_FRAC and r.get("train_share", 1.0) == 1]
         if len({r.get("train_share", 1.0) for r in rows}) < 3:
             continue
         df = load_labels(labels=labels) if df is None else df
@@ -426,14 +530,40 @@ def _learning_curve(holdouts: list[dict], labels: str) -> list[str]:
                     f"and {br * np.log(2):+.3f} High recall per doubling; at all {len(df):,} images, what the "
                     f"landing check trains on, it reads macro-F1 {af + bf * at:.3f} and High recall {ar + br * at:.3f} "
                     "(an extrapolation past the last point, not a measurement)."]
-        for r in sorted(nearer, key=lambda r: r["frac"]):
-            k = float(np.mean([s["n_train"] for s in r["splits"]]))
-            out[-1] += (f" Measured nearer to all images ({r['frac']:.0%} of the groups held out, {k:.0f} training "
-                        f"images, {len(r['splits'])} splits): macro-F1 {r['macro_f1_mean']:.3f} ± "
-                        f"{r['macro_f1_sd']:.3f} and High recall {r['high_recall_mean']:.3f} ± "
-                        f"{r['high_recall_sd']:.3f}, where the line reads {af + bf * np.log(k):.3f} and "
-                        f"{ar + br * np.log(k):.3f}; {r['share_meeting_must_show']:.0%} of those splits meet both "
-                        "(a smaller held-out set per split, so a wider spread).")
+    return out
+
+
+NEARER = " Measured nearer to all images"
+
+
+def _with_nearer(lines: list[str], holdouts: list[dict]) -> list[str]:
+    """`lines` with each run that held out fewer groups (`--frac` below 0.3, so trained nearer to all images) set
+    after its rule's learning-curve line (made by this run or kept from the earlier table: the line's points are read
+    back from its text), next to what the line reads at that run's training size."""
+    import re
+
+    out = list(lines)
+    for r in sorted(holdouts, key=lambda r: r.get("frac", HOLDOUT_FRAC)):
+        if not (r.get("frac", HOLDOUT_FRAC) < HOLDOUT_FRAC and r.get("train_share", 1.0) == 1
+                and r.get("variant", "float32") == "float32" and r.get("served_head") == "folds"
+                and r.get("weighting") == "group"):
+            continue
+        start = f"Learning curve, served view {_view(r.get('mirror'))}, the High rule fitted for {r['need']:.2f}"
+        at = next((i for i, ln in enumerate(out) if ln.startswith(start)), None)
+        if at is None:
+            continue
+        line = out[at].split(NEARER, 1)[0]
+        pts = np.array([[float(v) for v in m] for m in
+                        re.findall(r"(\d+) → ([\d.]+) / ([\d.]+)", line.split(". A line in log", 1)[0])])
+        if len(pts) < 3:
+            continue
+        k = float(np.mean([s["n_train"] for s in r["splits"]]))
+        f1, rec = (np.polyval(np.polyfit(np.log(pts[:, 0]), pts[:, j], 1), np.log(k)) for j in (1, 2))
+        se = r["macro_f1_sd"] / np.sqrt(len(r["splits"]))
+        out[at] = line + (f"{NEARER} ({r['frac']:.0%} of the groups held out, {k:.0f} training images, "
+                          f"{len(r['splits'])} splits): macro-F1 {r['macro_f1_mean']:.3f} ± {r['macro_f1_sd']:.3f} "
+                          f"(± {se:.3f} standard error of the mean) and High recall {r['high_recall_mean']:.3f}, where "
+                          f"the line reads {f1:.3f} and {rec:.3f}.")
     return out
 
 
@@ -453,7 +583,7 @@ def _remark(line: str) -> str:
                         f"the High rule fitted for {SHIPPED_NEED:.2f} (shipped) (training images")
 
 
-HEADERS = ("| head", "| input", "| High bias", "| networks")
+HEADERS = ("| head", "| input", "| High bias", "| networks", "| groups held out")
 
 
 def _table_rows(lines: list[str], width: int) -> list[int]:
@@ -538,6 +668,9 @@ def _keep_earlier_rows(lines: list[str], doc: Path | None = None, measured: bool
             intro = _block(old, start)
             out += [""] + [ln for ln in intro if not (ln.startswith("| ") and len(_cells(ln)) == width
                                                      and not ln.startswith(HEADERS))] + kept
+    # the odds table, when this run has none
+    if (earlier_odds := _block(old, ODDS_START)) and not _block(out, ODDS_START):
+        out += [""] + earlier_odds
     # learning-curve lines
     def curve(ln: str) -> str:  # the view and rule a learning-curve line is about
         return ln.split(" (training images", 1)[0].replace(" (shipped)", "")
@@ -614,6 +747,19 @@ def main(argv: list[str] | None = None) -> int:
     h.add_argument("--train-share", type=float, default=1.0,
                    help="train on only this share of the non-held-out groups (of every source × class), the same "
                         "held-out groups scored: a learning curve toward the check, which trains on all of them")
+    o = sub.add_parser("odds", help="how often one held-out set of a size meets the must-show (CV decisions)")
+    o.add_argument("--size", type=int, default=384)
+    o.add_argument("--pool", choices=["avg", "avgmax"], default="avgmax")
+    o.add_argument("--c", type=float, default=0.01)
+    o.add_argument("--repeats", type=int, default=3)
+    o.add_argument("--backbones", default="lite0+lite2@320")
+    o.add_argument("--weighting", choices=["group", "class"], default="group")
+    o.add_argument("--need", type=float, default=SHIPPED_NEED,
+                   help=f"cross-fitted High recall the High rule is fitted for (train-classifier: {SHIPPED_NEED})")
+    o.add_argument("--shares", type=float, nargs="+", default=[0.1, 0.3, 0.42],
+                   help="shares of the groups held out, one row each (0.42 of our images ≈ 30 %% of a pool that "
+                        "holds them as its other 70 %%)")
+    o.add_argument("--draws", type=int, default=200, help="random held-out sets per share")
     lat = sub.add_parser("latency", help="int8 LiteRT ms per image (1 thread) of a row's frozen network(s)")
     lat.add_argument("--size", type=int, default=384)
     lat.add_argument("--pool", choices=["avg", "avgmax"], default="avgmax")
@@ -631,18 +777,22 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--seed", type=int, default=0)
     t = sub.add_parser("table")
     t.add_argument("--write", action="store_true")
-    for p in (f, h, lat, r, t):
+    for p in (f, h, o, lat, r, t):
         p.add_argument("--labels", default=str(LABELS_CSV))
     args = ap.parse_args(argv)
     if args.cmd == "holdout" and not (0 < args.frac < 1 and args.splits >= 1 and all(0 < n < 1 for n in args.need)
                                       and 0 < args.train_share <= 1):
         ap.error(f"holdout: --frac and --need must be in (0, 1), --train-share in (0, 1] and --splits >= 1 (got "
                  f"{args.frac}, {args.need}, {args.train_share}, {args.splits})")
+    if args.cmd == "odds" and not (args.shares and all(0 < x < 1 for x in args.shares) and args.draws >= 1
+                                   and args.repeats >= 1 and 0 < args.need < 1):
+        ap.error(f"odds: --shares and --need must be in (0, 1), --draws and --repeats >= 1 (got {args.shares}, "
+                 f"{args.need}, {args.draws}, {args.repeats})")
     if args.cmd == "frozen" and not 0 < args.need < 1:
         ap.error(f"frozen: --need must be in (0, 1) (got {args.need})")
     if args.cmd == "latency" and not (args.repeats >= 1 and args.calib >= 1):
         ap.error(f"latency: --repeats and --calib must be >= 1 (got {args.repeats}, {args.calib})")
-    if args.cmd in ("frozen", "holdout", "latency"):
+    if args.cmd in ("frozen", "holdout", "latency", "odds"):
         try:
             frozen_spec(args.backbones)
         except ValueError as exc:
@@ -650,7 +800,7 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(args.labels).exists():
         print(f"{args.labels}: not found (the shared real-image set is needed)", file=sys.stderr)
         return 2
-    {"frozen": run_frozen, "holdout": run_holdout, "latency": run_latency, "finetune": run_finetune,
+    {"frozen": run_frozen, "holdout": run_holdout, "latency": run_latency, "odds": run_odds, "finetune": run_finetune,
      "table": table}[args.cmd](args)
     return 0
 

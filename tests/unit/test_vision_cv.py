@@ -201,10 +201,61 @@ def test_learning_curve_reads_the_line_and_sets_a_nearer_run_beside_it(monkeypat
     out = b._learning_curve(pts + [row(1.0, 0.1, 0.1, 2000, variant="int8")], "labels.csv")
     assert len(out) == 2 and "2000 → 0.750 / 0.920" in out[1] and "→ 0.100" not in out[1]
     assert "+0.050 macro-F1 and -0.020 High recall per doubling" in out[1] and "0.800 and High recall 0.900" in out[1]
-    assert "Measured nearer" not in out[1]
-    near = b._learning_curve(pts + [row(1.0, 0.77, 0.93, 2828, frac=0.1)], "labels.csv")[1]
-    assert "10% of the groups held out, 2828 training images, 1 splits): macro-F1 0.770 ± 0.050" in near
-    assert "where the line reads 0.775 and 0.910" in near  # 2828 = 4000 / sqrt(2): half a doubling below
+    assert b.NEARER not in out[1]
+    near = row(1.0, 0.77, 0.93, 2828, frac=0.1)
+    for curve in (out, ["", out[1] + b.NEARER + " (an earlier run's sentence)."]):  # made now, or kept from the doc
+        line = b._with_nearer(curve, pts + [near])[1]
+        assert line.startswith(out[1]) and line.count(b.NEARER) == 1 and "earlier run" not in line
+        assert "10% of the groups held out, 2828 training images, 1 splits): macro-F1 0.770 ± 0.050" in line
+        assert "where the line reads 0.775 and 0.910" in line  # 2828 = 4000 / sqrt(2): half a doubling below
+    assert b._with_nearer(out, pts) == out  # no such run: nothing added
+
+
+def test_odds_table_is_written_and_kept_by_a_run_without_one(tmp_path: Path):
+    """`odds` lines: one row per held-out share, the share near 3/7 of the images named as the landing check's size;
+    its rows are not taken for hold-out rows, and a later table run without an odds row keeps the earlier table."""
+    b = _bench_module()
+
+    def share(sh, n, f1):
+        return {"share": sh, "images": n, "macro_f1_mean": f1, "macro_f1_sd": 0.03, "high_recall_mean": 0.94,
+                "high_recall_sd": 0.02, "meets_macro_f1": 0.5, "meets_recall": 0.9, "meets_both": 0.45}
+
+    r = {"repeats": 3, "draws": 200, "n_images": 1648, "pooled_macro_f1": 0.7816, "pooled_high_recall": 0.941,
+         "shares": [share(0.1, 205, 0.775), share(0.42, 704, 0.781)]}
+    lines = b._odds_lines(r)
+    rows = [ln for ln in lines if ln.startswith("| ") and not ln.startswith(b.HEADERS)]
+    assert len(rows) == 2 and all(len(b._cells(ln)) == 6 for ln in rows)
+    assert rows[0].startswith("| 10% (205) | 0.775 ± 0.030") and "70 % of a pool" not in rows[0]
+    assert rows[1].startswith("| 42% (704) (our 1,648 as 70 % of a pool") and rows[1].endswith("| 50% | 90% | 45% |")
+    assert "macro-F1 0.782 and High recall 0.941" in lines[1] and "paired" not in lines[1]
+    r["paired"] = [{"frac": 0.1, "train_share": 1.0, "splits": 20, "cv_macro_f1": 0.764, "holdout_macro_f1": 0.7497,
+                    "change": -0.0143, "change_se": 0.0035},
+                   {"frac": 0.3, "train_share": 0.5, "splits": 10, "cv_macro_f1": 0.78, "holdout_macro_f1": 0.707,
+                    "change": -0.073, "change_se": 0.01}]
+    lines = b._odds_lines(r)
+    assert "10% held out (20 splits): CV 0.764, hold-out 0.750, change -0.014 ± 0.004; 30% held out, trained on 50% " \
+           "of the rest (10 splits)" in lines[1] and lines[1].endswith("shows in both.\n")
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"## {b.TITLE}\n\nCommands: old\n" + "\n".join(lines) + "\n\n## Next\n")
+    out = b._keep_earlier_rows(["Commands: new"], doc=doc)
+    assert [ln for ln in out if ln.startswith("| ")] == [ln for ln in lines if ln.startswith("| ")]
+    assert sum(ln.startswith(b.ODDS_START) for ln in out) == 1
+    again = b._keep_earlier_rows(["Commands: new", *lines], doc=doc)  # this run has its own: not doubled
+    assert sum(ln.startswith(b.ODDS_START) for ln in again) == 1
+
+
+@pytest.mark.parametrize("bad", [["--shares", "0"], ["--shares", "1"], ["--draws", "0"], ["--need", "1.2"],
+                                 ["--repeats", "0"]])
+def test_bench_odds_refuses_bad_input_before_any_work(bad):
+    import subprocess
+    import sys
+
+    from testlib import ROOT
+
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_vision_cv.py"), "odds", *bad],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "odds: --shares and --need must be in (0, 1)" in r.stderr, r.stderr[-300:]
+    assert bad[1] in r.stderr
 
 
 def test_high_bias_curve_stays_with_the_best_row(tmp_path: Path):

@@ -95,6 +95,14 @@ def test_cross_fitted_bias_keeps_its_promise_on_folds_it_did_not_see():
     assert info["cross_fitted"]["high_recall"] >= 0.90 and info["target"] >= 0.90
     assert info["target"] == 0.90 or info["tried"][-2]["high_recall"] < 0.90  # the smallest target that works
     assert _high_recall(runs[0]["p"], y, bias) >= info["target"] - 1e-9
+    # the decisions behind the cross-fitted numbers: every fold decided by a bias fitted on the other folds only
+    preds = validation.cross_fitted_decisions(runs, y, info["target"])
+    recall = np.mean([(pred[y == 0] == 0).mean() for pred in preds])
+    assert len(preds) == 3 and recall == pytest.approx(info["cross_fitted"]["high_recall"], abs=1e-4)
+    p0, f0 = runs[0]["p"], runs[0]["folds"] == 0  # fold 0 alone: its own bias differs from the cross-fitted one
+    own = high_bias_for_recall(p0[f0], y[f0], info["target"])
+    other = high_bias_for_recall(p0[~f0], y[~f0], info["target"])
+    assert own != other and (preds[0][f0] == decide(p0[f0], np.array([other, 0.0, 0.0]))).all()
 
 
 @pytest.mark.slow

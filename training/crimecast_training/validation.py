@@ -77,10 +77,10 @@ def leave_one_source_out(df: pd.DataFrame, views: list[np.ndarray], c: float, te
     return rows
 
 
-def cross_fitted_bias(runs: list[dict], y: np.ndarray, target: float) -> dict:
-    """For every repeat and fold: the High bias fitted on the *other* folds' out-of-fold predictions, applied to this
-    fold. What the bias-fitting rule delivers on images it was not fitted on (mean and sd over repeats)."""
-    per = []
+def cross_fitted_decisions(runs: list[dict], y: np.ndarray, target: float) -> list[np.ndarray]:
+    """For every repeat: each fold's decisions with the High bias fitted (for recall `target`) on the *other* folds'
+    out-of-fold predictions; no image is decided by a rule fitted on it."""
+    preds = []
     for run in runs:
         p, folds = run["p"], run["folds"]
         pred = np.zeros(len(y), int)
@@ -88,6 +88,15 @@ def cross_fitted_bias(runs: list[dict], y: np.ndarray, target: float) -> dict:
             te = folds == f
             b = high_bias_for_recall(p[~te], y[~te], target)
             pred[te] = decide(p[te], np.array([b, 0.0, 0.0]))
+        preds.append(pred)
+    return preds
+
+
+def cross_fitted_bias(runs: list[dict], y: np.ndarray, target: float) -> dict:
+    """For every repeat and fold: the High bias fitted on the *other* folds' out-of-fold predictions, applied to this
+    fold. What the bias-fitting rule delivers on images it was not fitted on (mean and sd over repeats)."""
+    per = []
+    for pred in cross_fitted_decisions(runs, y, target):
         rep = classification_report(y, pred, LABELS)
         per.append((rep["per_class"]["High"]["recall"], rep["per_class"]["High"]["precision"], rep["macro_f1"]))
     a = np.array(per)
