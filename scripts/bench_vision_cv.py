@@ -263,8 +263,8 @@ def _odds_lines(r: dict) -> list[str]:
            "recall ≥ 0.90 | both |",
            "|---|---|---|---|---|---|"]
     for s in r["shares"]:
-        note = (" (our 1,648 as 70 % of a pool: 30 % of it)" if abs(s["images"] - r["n_images"] * 3 / 7) < 0.1 *
-                r["n_images"] else "")
+        note = (f" (our {r['n_images']:,} as 70 % of a pool: 30 % of it)"
+                if abs(s["images"] - r["n_images"] * 3 / 7) < 0.1 * r["n_images"] else "")
         out.append(f"| {s['share']:.0%} ({s['images']}){note} | {s['macro_f1_mean']:.3f} ± {s['macro_f1_sd']:.3f} | "
                    f"{s['high_recall_mean']:.3f} ± {s['high_recall_sd']:.3f} | {s['meets_macro_f1']:.0%} | "
                    f"{s['meets_recall']:.0%} | {s['meets_both']:.0%} |")
@@ -351,7 +351,7 @@ def table(args: argparse.Namespace) -> str:
     for r in rows:
         key = ((r["kind"], r["size"], r["pool"], r["c"], r.get("mirror", False), r.get("backbones", "lite0"),
                 r.get("need", 0.9), r.get("weighting", "class"), r.get("served_head", "all"),
-                r.get("train_share", 1.0), r.get("variant", "float32"), r.get("frac", 0.3))
+                r.get("train_share", 1.0), r.get("variant", "float32"), r.get("frac", HOLDOUT_FRAC))
                if r["kind"] in ("frozen", "holdout")
                else (r["kind"], r["size"], r["pool"], r["mirror"], r["backbones"]) if r["kind"] == "latency"
                else (r["kind"], r["size"], r["pool"], r["c"], r["backbones"], r["weighting"], r["need"])
@@ -615,7 +615,8 @@ def _keep_earlier_rows(lines: list[str], doc: Path | None = None, measured: bool
     (14 cells, keyed by their first 6), hold-out rows (7 cells, keyed by their first 2 without the shipped-rule
     mark) and speed rows (8 cells, keyed by their first 3) this run does not hold are kept as they were measured, as
     are the High-bias curve (when this run cannot redo it, or its best row is worse than an earlier one) and each
-    rule's learning-curve line when this run cannot redo them. CV rows are re-sorted
+    rule's learning-curve line when this run cannot redo them, and the odds table when this run has none. CV rows
+    are re-sorted
     by the macro-F1 at the shipped rule; the shipped-rule mark follows `SHIPPED_NEED`, so a row is never kept twice
     because the mark moved, and a row the earlier section held twice is kept once. A speed row re-timed by a run that
     lacks the CV row of its graph takes that graph's earlier CV cells. A run that `measured` nothing keeps the earlier
