@@ -118,10 +118,9 @@ def run_holdout(args: argparse.Namespace) -> dict:
         import tempfile
 
         from crimecast_training.export import export_tflite
-        from crimecast_training.train_frozen import lite_features
+        from crimecast_training.train_frozen import calibration_images, lite_features
 
-        rep_idx = tr[np.random.default_rng(0).choice(len(tr), size=min(len(tr), 200), replace=False)]
-        rep = np.concatenate([x[rep_idx], *validation.probe_images(args.size).values()]).astype(np.float32)
+        rep = calibration_images(x[tr], args.size, 0)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "backbone.tflite"
             export_tflite(backbone, variant, rep, path)
@@ -215,9 +214,9 @@ def run_odds(args: argparse.Namespace) -> dict:
     paired = []  # the hold-out runs of this pipeline in the results: their very held-out sets, CV-decided
     earlier = [json.loads(ln) for ln in RESULTS.read_text().splitlines() if ln.strip()] if RESULTS.exists() else []
     for h in {(r["frac"], r.get("train_share", 1.0)): r for r in earlier
-              if r["kind"] == "holdout" and r.get("variant", "float32") == "float32" and r["need"] == args.need
-              and r["size"] == args.size and r["backbones"] == args.backbones and r["weighting"] == args.weighting
-              and r.get("served_head") == "folds" and not r.get("mirror")}.values():
+              if r["kind"] == "holdout" and _shipped_holdout(r) and r["weighting"] == args.weighting
+              and r["need"] == args.need and r["size"] == args.size and r["backbones"] == args.backbones
+              and not r.get("mirror")}.values():
         cv = np.array([np.mean([classification_report(y[te], p[te], ["High", "Medium", "Low"])["macro_f1"]
                                 for p in preds]) for te in (group_split(df, h["frac"], s["split_seed"])[1]
                                                             for s in h["splits"])])
@@ -269,6 +268,12 @@ def _odds_lines(r: dict) -> list[str]:
                    f"{s['high_recall_mean']:.3f} ± {s['high_recall_sd']:.3f} | {s['meets_macro_f1']:.0%} | "
                    f"{s['meets_recall']:.0%} | {s['meets_both']:.0%} |")
     return out
+
+
+def _shipped_holdout(r: dict) -> bool:
+    """A hold-out row is of the shipped head (group-balanced, mean of the fold heads) on float features."""
+    return (r.get("variant", "float32") == "float32" and r.get("served_head") == "folds"
+            and r.get("weighting") == "group")
 
 
 def run_latency(args: argparse.Namespace) -> dict:
@@ -506,10 +511,8 @@ def _learning_curve(holdouts: list[dict], labels: str) -> list[str]:
     df = None
     out = []
     for need, mirror in sorted({(r.get("need", 0.9), bool(r.get("mirror"))) for r in holdouts}):
-        same = [r for r in holdouts if r.get("need", 0.9) == need and bool(r.get("mirror")) == mirror
-                and r.get("served_head") == "folds" and r.get("weighting") == "group"
-                and r.get("variant", "float32") == "float32"]
-        rows = sorted((r for r in same if r.get("frac", HOLDOUT_FRAC) == HOLDOUT_FRAC),
+        rows = sorted((r for r in holdouts if _shipped_holdout(r) and r.get("need", 0.9) == need
+                       and bool(r.get("mirror")) == mirror and r.get("frac", HOLDOUT_FRAC) == HOLDOUT_FRAC),
                       key=lambda r: r.get("train_share", 1.0))
         if len({r.get("train_share", 1.0) for r in rows}) < 3:
             continue
@@ -544,9 +547,7 @@ def _with_nearer(lines: list[str], holdouts: list[dict]) -> list[str]:
 
     out = list(lines)
     for r in sorted(holdouts, key=lambda r: r.get("frac", HOLDOUT_FRAC)):
-        if not (r.get("frac", HOLDOUT_FRAC) < HOLDOUT_FRAC and r.get("train_share", 1.0) == 1
-                and r.get("variant", "float32") == "float32" and r.get("served_head") == "folds"
-                and r.get("weighting") == "group"):
+        if not (_shipped_holdout(r) and r.get("frac", HOLDOUT_FRAC) < HOLDOUT_FRAC and r.get("train_share", 1.0) == 1):
             continue
         start = f"Learning curve, served view {_view(r.get('mirror'))}, the High rule fitted for {r['need']:.2f}"
         at = next((i for i, ln in enumerate(out) if ln.startswith(start)), None)

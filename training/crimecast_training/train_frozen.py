@@ -69,6 +69,15 @@ def lite_features(path: Path, x: np.ndarray, threads: int) -> np.ndarray:
     return f
 
 
+def calibration_images(x: np.ndarray, size: int, seed: int, probes: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """The int8 calibration set: 200 of the training images `x` (drawn with `seed`) + the probe inputs. The probes are
+    in it so that the OOD output's range reaches past the training images' scores; without them every far-off input
+    saturates below the threshold."""
+    probes = validation.probe_images(size) if probes is None else probes
+    idx = np.random.default_rng(seed).choice(len(x), size=min(len(x), 200), replace=False)
+    return np.concatenate([x[idx], *probes.values()]).astype(np.float32)
+
+
 def _latency_ms(path: Path, size: int, repeats: int = 15) -> float:
     """Median wall ms of one image through a .tflite under LiteRT on one thread (what a Lambda invocation pays)."""
     from crimecast.litert import interpreter_class
@@ -151,10 +160,7 @@ def train_frozen(out: Path, df: pd.DataFrame, x: np.ndarray, cfg: TrainConfig, n
     ref_ood = frozen.ood_score(served, ood)
     ref_rep = evaluate_probs(ref_p, y)
     probes = validation.probe_images(cfg.size)
-    rep_idx = np.random.default_rng(cfg.seed).choice(len(y), size=min(len(y), 200), replace=False)
-    # int8 calibration sees the probe inputs too: otherwise the OOD output's range stops at the training images'
-    # scores and every far-off input saturates below the threshold
-    representative = np.concatenate([x[rep_idx], *probes.values()]).astype(np.float32)
+    representative = calibration_images(x, cfg.size, cfg.seed, probes)
     with atomic_dir(out) as staging:  # the model folder appears whole or not at all
         variants: dict[str, dict] = {}
         for v in cfg.variants:
