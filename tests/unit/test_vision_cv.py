@@ -258,6 +258,18 @@ def test_bench_odds_refuses_bad_input_before_any_work(bad):
     assert bad[1] in r.stderr
 
 
+@pytest.mark.parametrize("bad", [["--shares"], ["--shares", "a third"], ["--draws", "1e9x"]])
+def test_bench_odds_refuses_empty_and_malformed_values(bad):
+    import subprocess
+    import sys
+
+    from testlib import ROOT
+
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_vision_cv.py"), "odds", *bad],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and bad[0] in r.stderr and "Traceback" not in r.stderr, r.stderr[-300:]
+
+
 def test_high_bias_curve_stays_with_the_best_row(tmp_path: Path):
     """A run whose only CV row is worse than one measured before keeps the earlier curve (of the best row) instead of
     putting its own in; a run whose row is the best puts its own curve in."""
